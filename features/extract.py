@@ -11,7 +11,7 @@ from .table import COLUMNS, DOMAIN_SIZE, FREQ_OF_TIME, SOURCE_WIDTH
 WINDOW = 128          # samples per window (2.56 s at 50 Hz)
 HOP = 64              # samples between regular window starts (1.28 s)
 SPAN = WINDOW + 1     # a window also reads the sample after it, for the jerk
-_BATCH = 512          # windows per vectorised pass: bounds memory on long recordings
+_BATCH = 64           # windows per vectorised pass: temporaries stay in cache, memory stays bounded
 
 
 def _source_keys():
@@ -34,6 +34,28 @@ PLAN = np.array([_SOURCE_OFFSET[(c.domain, c.source)] + c.series * SOURCE_WIDTH[
 _FREQ_OF_TIME = np.array(FREQ_OF_TIME)
 
 
+def _common(x: np.ndarray, out: dict, dom: str) -> np.ndarray:
+    """mean, std, mad, max, min, energy, iqr, entropy of series x (..., N); returns the deviations."""
+    n = x.shape[-1]
+    mean = np.add.reduce(x, axis=-1) / n
+    d = x - mean[..., None]
+    srt = np.sort(x, axis=-1)
+    out[(dom, "mean")] = mean
+    out[(dom, "std")] = np.sqrt(st._dot(d, d) / n)
+    out[(dom, "mad")] = np.add.reduce(np.abs(d), axis=-1) / n
+    out[(dom, "max")] = srt[..., -1]
+    out[(dom, "min")] = srt[..., 0]
+    out[(dom, "energy")] = st._dot(x, x) / n
+    out[(dom, "iqr")] = st.iqr_sorted(srt)
+    out[(dom, "entropy")] = st.entropy_sorted(srt)
+    return d
+
+
+_PAIR_A, _PAIR_B = [0, 0, 1], [1, 2, 2]
+_UNIT_AXES = np.eye(3)
+_MEAN_VECTORS = [0, 1, 2, 6, 7, 8, 9, 10, 11, 12, 13, 14]   # tBodyAcc, tBodyAccJerk, tBodyGyro, tBodyGyroJerk
+
+
 def compute_sources(spans: np.ndarray) -> dict:
     """All statistics of a batch of windows, keyed by (domain, source).
 
@@ -46,52 +68,41 @@ def compute_sources(spans: np.ndarray) -> dict:
     Returns
     -------
     dict
-        (domain, source) -> ndarray, shape (n_windows, DOMAIN_SIZE[domain], SOURCE_WIDTH[source]).
+        (domain, source) -> ndarray of n_windows * DOMAIN_SIZE[domain] * SOURCE_WIDTH[source] values,
+        shape (n_windows, DOMAIN_SIZE[domain]) or with a trailing SOURCE_WIDTH axis.
     """
     w = spans.shape[0]
-    x = np.ascontiguousarray(spans.transpose(0, 2, 1))          # (w, 9, 129)
-    body_acc, gravity, body_gyro = x[:, BODY_ACC], x[:, GRAVITY_ACC], x[:, BODY_GYRO]
+    x = spans.transpose(0, 2, 1)                                 # (w, 9, 129) view
     t = np.empty((w, 20, WINDOW))
-    t[:, 0:3] = body_acc[..., :WINDOW]
-    t[:, 3:6] = gravity[..., :WINDOW]
-    t[:, 6:9] = np.diff(body_acc, axis=-1)
-    t[:, 9:12] = body_gyro[..., :WINDOW]
-    t[:, 12:15] = np.diff(body_gyro, axis=-1)
-    mags = np.sqrt(np.einsum("wsai,wsai->wsi", t[:, :15].reshape(w, 5, 3, WINDOW),
-                             t[:, :15].reshape(w, 5, 3, WINDOW)))
-    t[:, 15:20] = mags
-    t[:, 16] = mags[:, 0]            # tGravityAccMag: the official quirk
+    t3 = t[:, :15].reshape(w, 5, 3, WINDOW)                      # view: 3-axis signals
+    t3[:, 0] = x[:, BODY_ACC, :WINDOW]
+    t3[:, 1] = x[:, GRAVITY_ACC, :WINDOW]
+    t3[:, 3] = x[:, BODY_GYRO, :WINDOW]
+    np.subtract(x[:, BODY_ACC, 1:], x[:, BODY_ACC, :WINDOW], out=t3[:, 2])
+    np.subtract(x[:, BODY_GYRO, 1:], x[:, BODY_GYRO, :WINDOW], out=t3[:, 4])
+    np.sqrt(st._dot(t3.transpose(0, 1, 3, 2), t3.transpose(0, 1, 3, 2)), out=t[:, 15:20])
+    t[:, 16] = t[:, 15]            # tGravityAccMag is tBodyAccMag: the official quirk
     f = st.spectrum(t[:, _FREQ_OF_TIME])                        # (w, 13, 64)
 
     out = {}
-    for dom, series in (("t", t), ("f", f)):
-        srt = np.sort(series, axis=-1)
-        out[(dom, "mean")] = series.mean(axis=-1)
-        out[(dom, "std")] = series.std(axis=-1)
-        out[(dom, "mad")] = st.mad(series)
-        out[(dom, "max")] = srt[..., -1]
-        out[(dom, "min")] = srt[..., 0]
-        out[(dom, "energy")] = st.energy(series)
-        out[(dom, "iqr")] = st.iqr_sorted(srt)
-        out[(dom, "entropy")] = st.entropy_sorted(srt)
+    dt = _common(t, out, "t")
+    df = _common(f, out, "f")
     out[("t", "arCoeff")] = st.arburg(t, 4)
-    abs_mean = np.abs(t[:, :15]).mean(axis=-1).reshape(w, 5, 3)
-    out[("t3", "sma3")] = abs_mean.sum(axis=-1)
-    t3 = t[:, :15].reshape(w, 5, 3, WINDOW)
-    out[("t3", "correlation")] = np.stack([st.correlation(t3[:, :, i], t3[:, :, j])
-                                           for i, j in ((0, 1), (0, 2), (1, 2))], axis=-1)
+    out[("t3", "sma3")] = np.add.reduce(np.abs(t3), axis=(2, 3)) / WINDOW
+    # Pearson from the deviations already at hand.
+    d3 = dt[:, :15].reshape(w, 5, 3, WINDOW)
+    out[("t3", "correlation")] = st.correlation_from_deviations(d3[:, :, _PAIR_A], d3[:, :, _PAIR_B])
     out[("f", "maxInds")] = np.argmax(f, axis=-1).astype(np.float64)
     out[("f", "meanFreq")] = st.mean_freq(f)
-    out[("f", "skewness")], out[("f", "kurtosis")] = st.skewness_kurtosis(f)
+    out[("f", "skewness")], out[("f", "kurtosis")] = st.skewness_kurtosis_from_deviations(df)
     out[("f", "bandsEnergy")] = st.bands_energy(f)
-    out[("f3", "sma3")] = out[("f", "mean")][:, :9].reshape(w, 3, 3).sum(axis=-1)
+    out[("f3", "sma3")] = np.add.reduce(out[("f", "mean")][:, :9].reshape(w, 3, 3), axis=-1)
     means = out[("t", "mean")]
-    gravity_mean = means[:, 3:6]
-    vectors = np.stack([means[:, 0:3], means[:, 6:9], means[:, 9:12], means[:, 12:15],
-                        np.broadcast_to([1.0, 0.0, 0.0], (w, 3)), np.broadcast_to([0.0, 1.0, 0.0], (w, 3)),
-                        np.broadcast_to([0.0, 0.0, 1.0], (w, 3))], axis=1)
-    out[("angle", "angle")] = st.angle(vectors, gravity_mean[:, None, :])
-    return {k: v.reshape(w, DOMAIN_SIZE[k[0]], SOURCE_WIDTH[k[1]]) for k, v in out.items()}
+    vectors = np.empty((w, 7, 3))
+    vectors[:, :4] = means[:, _MEAN_VECTORS].reshape(w, 4, 3)
+    vectors[:, 4:] = _UNIT_AXES
+    out[("angle", "angle")] = st.angle(vectors, means[:, None, 3:6])
+    return out
 
 
 def features_from_spans(spans: np.ndarray) -> np.ndarray:
@@ -114,9 +125,8 @@ def features_from_spans(spans: np.ndarray) -> np.ndarray:
         sources = compute_sources(spans)
     flat = np.concatenate([sources[k].reshape(w, -1) for k in _SOURCE_KEYS], axis=1)
     X = flat[:, PLAN]
-    gap = ~np.isfinite(spans).all(axis=(1, 2))
-    if gap.any():
-        X[gap] = np.nan
+    if not np.isfinite(spans).all():
+        X[~np.isfinite(spans).all(axis=(1, 2))] = np.nan
     return X
 
 

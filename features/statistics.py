@@ -2,82 +2,78 @@
 
 Every function reduces the last axis (one window of one signal, or one 64-bin spectrum) and keeps
 the leading axes, so thousands of windows are computed in one call. Definitions follow MATLAB where
-the dataset was made with it (percentiles, entropy, Burg).
+the dataset was made with it (percentiles, entropy, Burg). Each function is a handful of numpy
+calls: on a single window the cost is the number of calls, not the arithmetic.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-
-def mad(x: np.ndarray) -> np.ndarray:
-    """Mean absolute deviation about the mean (not the median)."""
-    return np.abs(x - x.mean(axis=-1, keepdims=True)).mean(axis=-1)
+_dot = np.vecdot    # a ufunc: one call for a batch of dot products over the last axis
 
 
-def energy(x: np.ndarray) -> np.ndarray:
-    """``sum(x**2) / N``."""
-    return np.einsum("...i,...i->...", x, x) / x.shape[-1]
+def _hazen_weights(n: int, percents) -> tuple[np.ndarray, np.ndarray]:
+    """Sample indices and weights such that quantile_j = sum_i w[j, i] * sorted_x[idx[i]]."""
+    idx = []
+    weights = np.zeros((len(percents), 2 * len(percents)))
+    for j, p in enumerate(percents):
+        pos = min(max(n * p / 100.0 - 0.5, 0.0), n - 1.0)
+        lo = int(np.floor(pos))
+        hi = min(lo + 1, n - 1)
+        frac = pos - lo
+        idx += [lo, hi]
+        weights[j, 2 * j:2 * j + 2] = 1.0 - frac, frac
+    return np.array(idx), weights
 
 
 def hazen_quantiles(sorted_x: np.ndarray, percents) -> np.ndarray:
     """MATLAB ``prctile`` on data already sorted along the last axis.
 
-    Returns shape ``sorted_x.shape[:-1] + (len(percents),)``; same as
+    Returns shape ``sorted_x.shape[:-1] + (len(percents),)``; the same as
     ``np.percentile(x, percents, method="hazen")`` with the axis moved last.
     """
-    n = sorted_x.shape[-1]
-    out = []
-    for p in percents:
-        pos = min(max(n * p / 100.0 - 0.5, 0.0), n - 1.0)
-        lo = int(np.floor(pos))
-        hi = min(lo + 1, n - 1)
-        frac = pos - lo
-        out.append(sorted_x[..., lo] + frac * (sorted_x[..., hi] - sorted_x[..., lo]))
-    return np.stack(out, axis=-1)
+    idx, weights = _hazen_weights(sorted_x.shape[-1], tuple(percents))
+    return sorted_x[..., idx] @ weights.T
+
+
+_IQR_PLAN: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
 
 def iqr_sorted(sorted_x: np.ndarray) -> np.ndarray:
-    q = hazen_quantiles(sorted_x, (25, 75))
-    return q[..., 1] - q[..., 0]
+    """Interquartile range of data already sorted along the last axis; see ``iqr``."""
+    n = sorted_x.shape[-1]
+    if n not in _IQR_PLAN:
+        idx, weights = _hazen_weights(n, (25, 75))
+        _IQR_PLAN[n] = idx, weights[1] - weights[0]
+    idx, weights = _IQR_PLAN[n]
+    return sorted_x[..., idx] @ weights
 
 
 def iqr(x: np.ndarray) -> np.ndarray:
-    """Interquartile range with MATLAB-style (Hazen) percentiles."""
+    """Interquartile range Q3 - Q1 with MATLAB-style (Hazen) percentiles, along the last axis."""
     return iqr_sorted(np.sort(x, axis=-1))
-
-
-def _entropy_terms(n: int) -> np.ndarray:
-    # g[k] = f(k) - f(k-1), f(k) = k log2 k: summing g over the 1-based rank of each element within
-    # its run of equal values gives sum over runs of f(run length).
-    k = np.arange(n + 1, dtype=np.float64)
-    f = np.zeros(n + 1)
-    f[1:] = k[1:] * np.log2(k[1:])
-    g = np.zeros(n + 1)
-    g[1:] = f[1:] - f[:-1]
-    return g
-
-
-_ENTROPY_TERMS = {n: _entropy_terms(n) for n in (64, 128)}
 
 
 def entropy_sorted(sorted_x: np.ndarray) -> np.ndarray:
     """MATLAB image ``entropy`` of data already sorted along the last axis; see ``entropy``."""
     n = sorted_x.shape[-1]
-    # Quantisation is monotone, so sorted input gives sorted levels and equal levels are runs.
-    levels = np.clip(np.floor(255.0 * sorted_x + 0.5), 0.0, 255.0)
+    lead = sorted_x.shape[:-1]
+    # Quantisation is monotone, so sorted input gives sorted levels and equal levels form runs:
+    # the histogram's non-empty bins are the run lengths, found without a 256-bin histogram.
+    levels = np.floor(255.0 * sorted_x.reshape(-1, n) + 0.5)
+    levels[levels < 0.0] = 0.0
+    levels[levels > 255.0] = 255.0
     new_run = np.empty(levels.shape, dtype=bool)
-    new_run[..., 0] = True
-    np.not_equal(levels[..., 1:], levels[..., :-1], out=new_run[..., 1:])
-    pos = np.arange(n)
-    run_start = np.maximum.accumulate(np.where(new_run, pos, 0), axis=-1)
-    rank = pos - run_start + 1
-    terms = _ENTROPY_TERMS.get(n)
-    if terms is None:
-        terms = _entropy_terms(n)
-    sum_c_log_c = terms[rank].sum(axis=-1)
+    new_run[:, 0] = True
+    np.not_equal(levels[:, 1:], levels[:, :-1], out=new_run[:, 1:])
+    run_starts = np.flatnonzero(new_run)
+    lengths = np.empty(len(run_starts))
+    np.subtract(run_starts[1:], run_starts[:-1], out=lengths[:-1])
+    lengths[-1] = levels.size - run_starts[-1]
     # H = -sum p log2 p with p = c / n  =  log2 n - sum(c log2 c) / n
-    return np.log2(n) - sum_c_log_c / n
+    c_log_c = np.bincount(run_starts // n, weights=lengths * np.log2(lengths), minlength=levels.shape[0])
+    return (np.log2(n) - c_log_c / n).reshape(lead)
 
 
 def entropy(x: np.ndarray) -> np.ndarray:
@@ -91,34 +87,36 @@ def entropy(x: np.ndarray) -> np.ndarray:
 def arburg(x: np.ndarray, order: int = 4) -> np.ndarray:
     """Burg AR coefficients a1..a_order of A(z) = 1 + a1 z^-1 + ... (MATLAB ``arburg``).
 
-    Returns shape ``x.shape[:-1] + (order,)``.
+    Returns shape ``x.shape[:-1] + (order,)``. A constant-zero series gives NaN, as MATLAB does.
     """
-    ef = np.array(x, dtype=np.float64)
-    eb = ef.copy()
-    lead = x.shape[:-1]
-    a = np.zeros(lead + (order + 1,))
-    a[..., 0] = 1.0
+    lead, n = np.shape(x)[:-1], np.shape(x)[-1]
+    ef = np.asarray(x, dtype=np.float64).reshape(-1, n)
+    eb = ef
+    a = np.zeros((ef.shape[0], order + 1))
+    a[:, 0] = 1.0
     for m in range(1, order + 1):
-        efp = ef[..., 1:]
-        ebp = eb[..., :-1]
-        num = -2.0 * np.einsum("...i,...i->...", ebp, efp)
-        den = np.einsum("...i,...i->...", efp, efp) + np.einsum("...i,...i->...", ebp, ebp)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            k = num / den
-        k = k[..., None]
-        ef, eb = efp + k * ebp, ebp + k * efp
-        a[..., 1:m + 1] = a[..., 1:m + 1] + k * a[..., m - 1::-1]
-    return a[..., 1:]
+        efp = ef[:, 1:]
+        ebp = eb[:, :-1]
+        k = (-2.0 * _dot(ebp, efp) / (_dot(efp, efp) + _dot(ebp, ebp)))[:, None]
+        a[:, 1:m + 1] += k * a[:, m - 1::-1]
+        if m < order:
+            ef, eb = efp + k * ebp, ebp + k * efp
+    return a[:, 1:].reshape(lead + (order,))
 
 
-def correlation(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Pearson correlation of x and y along the last axis (NaN for a constant signal)."""
-    xc = x - x.mean(axis=-1, keepdims=True)
-    yc = y - y.mean(axis=-1, keepdims=True)
-    num = np.einsum("...i,...i->...", xc, yc)
-    den = np.sqrt(np.einsum("...i,...i->...", xc, xc) * np.einsum("...i,...i->...", yc, yc))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return num / den
+def correlation_from_deviations(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """Pearson correlation along the last axis, given deviations from the mean (NaN if constant)."""
+    return _dot(dx, dy) / np.sqrt(_dot(dx, dx) * _dot(dy, dy))
+
+
+def skewness_kurtosis_from_deviations(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Biased skewness and (non-excess) kurtosis along the last axis, given deviations from the mean."""
+    n = d.shape[-1]
+    d2 = d * d
+    m2 = np.add.reduce(d2, axis=-1)
+    skew = _dot(d2, d) * np.sqrt(n) / (m2 * np.sqrt(m2))
+    kurt = _dot(d2, d2) * n / (m2 * m2)
+    return skew, kurt
 
 
 def spectrum(x: np.ndarray) -> np.ndarray:
@@ -130,22 +128,13 @@ def spectrum(x: np.ndarray) -> np.ndarray:
     return np.abs(np.fft.rfft(x, axis=-1)[..., 1:]) / (n // 2)
 
 
+_BIN_NUMBERS = np.arange(1, 65, dtype=np.float64)
+
+
 def mean_freq(s: np.ndarray) -> np.ndarray:
     """``sum(k S_k) / sum(S_k)`` with k = 1..len(S) (in bins)."""
-    k = np.arange(1, s.shape[-1] + 1, dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (s @ k) / s.sum(axis=-1)
-
-
-def skewness_kurtosis(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Biased skewness and (non-excess) kurtosis along the last axis."""
-    d = x - x.mean(axis=-1, keepdims=True)
-    d2 = d * d
-    m2 = d2.mean(axis=-1)
-    m3 = (d2 * d).mean(axis=-1)
-    m4 = (d2 * d2).mean(axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return m3 / m2 ** 1.5, m4 / (m2 * m2)
+    k = _BIN_NUMBERS if s.shape[-1] == 64 else np.arange(1, s.shape[-1] + 1, dtype=np.float64)
+    return (s @ k) / np.add.reduce(s, axis=-1)
 
 
 #: bandsEnergy bands as 1-based inclusive bin ranges, official order.
@@ -163,8 +152,7 @@ def bands_energy(s: np.ndarray) -> np.ndarray:
 
 
 def angle(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Angle in radians between vectors along the last axis."""
-    dot = np.einsum("...i,...i->...", u, v)
-    norms = np.sqrt(np.einsum("...i,...i->...", u, u) * np.einsum("...i,...i->...", v, v))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.arccos(np.clip(dot / norms, -1.0, 1.0))
+    """Angle in radians between vectors along the last axis (u and v broadcast)."""
+    cos = _dot(u, v) / np.sqrt(_dot(u, u) * _dot(v, v))
+    # Rounding can put |cos| a hair above 1 for parallel vectors; arccos would give NaN.
+    return np.arccos(np.clip(cos, -1.0, 1.0))

@@ -1,0 +1,292 @@
+"""Export a fitted scaler + logistic regression to a small ONNX file the runtime can run anywhere.
+
+The graph is built by hand from default-domain (``ai.onnx``) operators only::
+
+    features [N, 561] float32
+      -> Gemm(W', b')                      logits [N, K]   (scaler folded into W', b')
+      -> Softmax(axis=1)                -> probabilities [N, K] float32, columns by class id
+    logits -> ArgMax(axis=1, keepdims=0) -> Gather(class_ids) -> label [N] int64
+
+skl2onnx is the reference converter, but it emits ``LinearClassifier`` (and ``ZipMap``) from the
+``ai.onnx.ml`` domain, which reduced mobile builds of ONNX Runtime leave out. We therefore build
+the graph ourselves and use :func:`skl2onnx_reference` only to check parity in the tests.
+
+Metadata travels inside the file (``metadata_props``, string values). Training-side tools read it
+with :func:`read_metadata`; the runtime reads the same map through onnxruntime's
+``InferenceSession.get_modelmeta().custom_metadata_map`` so that it needs no ``onnx`` package.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from har.features import FEATURE_DIGEST, FEATURE_NAMES, FEATURES_VERSION, N_FEATURES
+
+from .datasets import LABEL_NAMES
+
+#: Opset 13 has Softmax over one axis (not the flattened 2-D form of opset <= 12); with IR 8 the
+#: file loads in every ONNX Runtime since 1.10, including the reduced mobile builds.
+OPSET = 13
+IR_VERSION = 8
+
+INPUT_NAME = "features"
+PROBA_NAME = "probabilities"
+LABEL_NAME = "label"
+FEATURE_SCALE = "uci_official_minmax"
+
+#: Keys :func:`export_onnx` fills in itself; a caller may not override them.
+RESERVED_KEYS = (
+    "class_ids", "class_names", "feature_names_digest", "features_version",
+    "feature_scale", "n_features", "created",
+)
+
+
+class ExportError(ValueError):
+    """The estimator cannot be exported as the scaler + linear softmax graph."""
+
+
+def export_onnx(pipeline, path, *, metadata: dict) -> None:
+    """Write a fitted classifier as a default-domain ONNX model, atomically.
+
+    Parameters
+    ----------
+    pipeline : sklearn Pipeline or LogisticRegression
+        Fitted. Either ``Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression())])``
+        (the scaler may use ``with_mean=False`` / ``with_std=False``, or be absent) or a bare
+        ``LogisticRegression``. Multinomial (or binary), integer class ids, trained on the
+        ``N_FEATURES`` columns of ``FEATURE_NAMES`` on the official UCI HAR [-1, 1] scale.
+    path : str or Path
+        Destination ``.onnx`` file. Written to a temporary file in the same folder, then renamed,
+        so a reader never sees a half-written model.
+    metadata : dict
+        Extra ``metadata_props`` (e.g. training data, metrics). Keys are strings; string values are
+        stored as given, anything else JSON-encoded. Must not use a key of ``RESERVED_KEYS``.
+
+    Notes
+    -----
+    Graph input ``features``: float32, shape (N, N_FEATURES). Outputs ``probabilities``: float32,
+    shape (N, K), columns in increasing class id; ``label``: int64, shape (N,), the class id.
+    Weights are stored as float32: a 561 x 6 model is about 14 KB.
+    """
+    model = build_model(pipeline, metadata=metadata)
+    _atomic_write_bytes(Path(path), model.SerializeToString())
+
+
+def build_model(pipeline, *, metadata: dict) -> onnx.ModelProto:
+    """Build (without writing) the ONNX model of :func:`export_onnx`; same parameters."""
+    weights, bias, class_ids = folded_weights(pipeline)
+    n_classes, n_features = weights.shape
+
+    props = _metadata_props(metadata, class_ids)
+
+    initializers = [
+        # Gemm computes A @ B + C, so B is W' transposed: shape (n_features, K).
+        numpy_helper.from_array(np.ascontiguousarray(weights.T, dtype=np.float32), "coef"),
+        numpy_helper.from_array(bias.astype(np.float32), "intercept"),
+        numpy_helper.from_array(class_ids.astype(np.int64), "class_ids"),
+    ]
+    nodes = [
+        helper.make_node("Gemm", [INPUT_NAME, "coef", "intercept"], ["logits"], name="linear"),
+        helper.make_node("Softmax", ["logits"], [PROBA_NAME], name="softmax", axis=1),
+        # ArgMax on the logits, not the probabilities: softmax in float32 can round two close
+        # classes to the same probability, and the tie would then break differently from sklearn.
+        helper.make_node("ArgMax", ["logits"], ["class_index"], name="argmax", axis=1, keepdims=0),
+        helper.make_node("Gather", ["class_ids", "class_index"], [LABEL_NAME], name="to_class_id", axis=0),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "har_linear_softmax",
+        inputs=[helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, ["N", n_features])],
+        outputs=[
+            helper.make_tensor_value_info(LABEL_NAME, TensorProto.INT64, ["N"]),
+            helper.make_tensor_value_info(PROBA_NAME, TensorProto.FLOAT, ["N", n_classes]),
+        ],
+        initializer=initializers,
+    )
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        producer_name="har-engine",
+        doc_string="UCI HAR activity classifier: standardised logistic regression, scaler folded in.",
+    )
+    model.ir_version = IR_VERSION
+    helper.set_model_props(model, props)
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def folded_weights(pipeline) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fold the scaler into the linear layer: ``logits = x @ W'.T + b'``.
+
+    With ``z = (x - mean) / scale`` and ``logits = z @ W.T + b``::
+
+        W' = W / scale            (each column j divided by scale[j])
+        b' = b - W' @ mean
+
+    Parameters
+    ----------
+    pipeline : sklearn Pipeline or LogisticRegression
+        As in :func:`export_onnx`.
+
+    Returns
+    -------
+    weights : ndarray, shape (K, n_features), float64
+        Rows in increasing class id.
+    bias : ndarray, shape (K,), float64
+    class_ids : ndarray, shape (K,), int64
+        Increasing.
+    """
+    scaler, clf = _unpack(pipeline)
+    coef = np.asarray(clf.coef_, dtype=np.float64)
+    intercept = np.asarray(clf.intercept_, dtype=np.float64)
+    classes = np.asarray(clf.classes_)
+    if not np.issubdtype(classes.dtype, np.integer):
+        raise ExportError(f"class labels must be integer activity ids, got dtype {classes.dtype}: {classes!r}")
+    if coef.shape[0] == 1 and len(classes) == 2:
+        # Binary sklearn keeps one row w for class 1: p1 = sigmoid(z) = softmax([0, z])[1].
+        coef = np.vstack([np.zeros_like(coef), coef])
+        intercept = np.concatenate([[0.0], intercept])
+    if coef.shape[0] != len(classes):
+        raise ExportError(f"coef_ has {coef.shape[0]} rows for {len(classes)} classes")
+
+    n_features = coef.shape[1]
+    if n_features != N_FEATURES:
+        raise ExportError(f"the model takes {n_features} features, the runtime supplies {N_FEATURES}")
+    names = getattr(clf if scaler is None else scaler, "feature_names_in_", None)
+    if names is not None and tuple(names) != FEATURE_NAMES:
+        raise ExportError("the model was fitted on columns other than FEATURE_NAMES (names or order differ)")
+
+    weights, bias = coef, intercept
+    if scaler is not None:
+        scale = getattr(scaler, "scale_", None)
+        mean = getattr(scaler, "mean_", None)
+        if scale is not None:
+            weights = weights / np.asarray(scale, dtype=np.float64)[None, :]
+        if mean is not None and getattr(scaler, "with_mean", True):
+            bias = bias - weights @ np.asarray(mean, dtype=np.float64)
+
+    order = np.argsort(classes, kind="stable")
+    return weights[order], bias[order], classes[order].astype(np.int64)
+
+
+def skl2onnx_reference(pipeline) -> onnx.ModelProto:
+    """Convert with skl2onnx (the reference converter), ZipMap off, for parity checks.
+
+    Parameters
+    ----------
+    pipeline : sklearn Pipeline or LogisticRegression
+        As in :func:`export_onnx`.
+
+    Returns
+    -------
+    onnx.ModelProto
+        Input ``features`` float32 (N, n_features); outputs ``label`` int64 (N,) and
+        ``probabilities`` float32 (N, K). Uses the ``ai.onnx.ml`` domain: not for deployment.
+    """
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType
+
+    _, clf = _unpack(pipeline)
+    n_features = np.asarray(clf.coef_).shape[1]
+    return convert_sklearn(
+        pipeline,
+        initial_types=[(INPUT_NAME, FloatTensorType([None, n_features]))],
+        options={id(clf): {"zipmap": False}},
+        target_opset={"": OPSET, "ai.onnx.ml": 3},
+    )
+
+
+def read_metadata(path) -> dict:
+    """Read the ``metadata_props`` of an ONNX file.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    dict of str -> str
+        Values as stored (JSON text for lists and numbers), i.e. the same map the runtime gets from
+        ``onnxruntime.InferenceSession(path).get_modelmeta().custom_metadata_map``.
+    """
+    model = onnx.load(str(path), load_external_data=False)
+    return {p.key: p.value for p in model.metadata_props}
+
+
+def _unpack(pipeline):
+    """Return ``(scaler or None, logistic regression)``; refuse anything else."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if isinstance(pipeline, LogisticRegression):
+        steps = [pipeline]
+    elif isinstance(pipeline, Pipeline):
+        steps = [est for _, est in pipeline.steps if est not in (None, "passthrough")]
+    else:
+        raise ExportError(f"expected a Pipeline or LogisticRegression, got {type(pipeline).__name__}")
+
+    if not steps or not isinstance(steps[-1], LogisticRegression):
+        raise ExportError("the last step must be a LogisticRegression")
+    clf, pre = steps[-1], steps[:-1]
+    if len(pre) > 1 or (pre and not isinstance(pre[0], StandardScaler)):
+        kinds = ", ".join(type(s).__name__ for s in pre)
+        raise ExportError(f"only one StandardScaler may precede the classifier, got: {kinds}")
+    if not hasattr(clf, "coef_"):
+        raise ExportError("the LogisticRegression is not fitted")
+    # One-vs-rest probabilities are normalised sigmoids, not a softmax: the graph would disagree.
+    if getattr(clf, "multi_class", "auto") == "ovr" or (
+        getattr(clf, "solver", None) == "liblinear" and len(clf.classes_) > 2
+    ):
+        raise ExportError("one-vs-rest logistic regression is not supported; fit a multinomial one")
+    return (pre[0] if pre else None), clf
+
+
+def _metadata_props(metadata: dict, class_ids: np.ndarray) -> dict[str, str]:
+    clash = sorted(set(metadata) & set(RESERVED_KEYS))
+    if clash:
+        raise ExportError(f"metadata keys {clash} are set by export_onnx itself")
+    unknown = [int(c) for c in class_ids if int(c) not in LABEL_NAMES]
+    if unknown:
+        raise ExportError(f"class ids {unknown} have no name in LABEL_NAMES")
+
+    props = {str(k): _to_text(v) for k, v in metadata.items()}
+    props.update({
+        "class_ids": json.dumps([int(c) for c in class_ids]),
+        "class_names": json.dumps([LABEL_NAMES[int(c)] for c in class_ids]),
+        "feature_names_digest": FEATURE_DIGEST,
+        "features_version": FEATURES_VERSION,
+        "feature_scale": FEATURE_SCALE,
+        "n_features": str(N_FEATURES),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    })
+    return props
+
+
+def _to_text(value) -> str:
+    if isinstance(value, str):
+        return value
+    # numpy scalars and arrays appear in metrics dicts; .tolist() turns both into plain JSON.
+    return json.dumps(value, sort_keys=True, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o))
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

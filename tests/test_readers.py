@@ -1,0 +1,444 @@
+"""Readers: each recorder layout gives known values in g and rad/s, bad input names its place."""
+
+import zipfile
+
+import numpy as np
+import pytest
+
+from har.runtime.errors import SourceError
+from har.runtime.readers import (
+    TimedRecording,
+    read_any,
+    read_csv,
+    read_hyperimu,
+    read_phyphox,
+    read_sensor_logger,
+)
+from har.runtime.units import STANDARD_GRAVITY, to_g, to_rad_s
+
+G = STANDARD_GRAVITY
+
+
+def jittered_times(n=100, seed=0):
+    """About 2 s at about 50 Hz with uneven spacing, seconds."""
+    rng = np.random.default_rng(seed)
+    return np.round(np.cumsum(rng.uniform(0.018, 0.022, n)), 6)
+
+
+def sine_xyz(t, amplitude, offset):
+    """(n, 3) sines at 1, 2, 3 Hz on x, y, z around a per-axis offset."""
+    f = np.array([1.0, 2.0, 3.0])
+    return np.asarray(offset) + amplitude * np.sin(2 * np.pi * f * t[:, None])
+
+
+def write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def fmt(v):
+    return repr(float(v))
+
+
+# ---------------------------------------------------------------------------- units
+
+def test_units_convert_known_values():
+    assert to_g([G, -2 * G], "m/s^2") == pytest.approx([1.0, -2.0])
+    assert to_rad_s(180.0, "deg/s") == pytest.approx(np.pi)
+    assert to_g(0.5, "g") == 0.5 and to_rad_s(0.5, "rad/s") == 0.5
+
+
+def test_units_reject_unknown_unit_naming_accepted_ones():
+    with pytest.raises(ValueError, match=r"'m/s2'.*g, m/s\^2"):
+        to_g(1.0, "m/s2")
+    with pytest.raises(ValueError, match="rad/s, deg/s"):
+        to_rad_s(1.0, "rpm")
+
+
+# ---------------------------------------------------------------------------- engine CSV
+
+def engine_csv(t, acc, gyro, labels=None, columns=None):
+    columns = columns or ["t", "acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"]
+    if labels is not None and "label" not in columns:
+        columns = columns + ["label"]
+    by_name = {"t": t, "acc_x": acc[:, 0], "acc_y": acc[:, 1], "acc_z": acc[:, 2],
+               "gyro_x": gyro[:, 0], "gyro_y": gyro[:, 1], "gyro_z": gyro[:, 2]}
+    lines = ["# a comment before the header", ",".join(columns)]
+    for i in range(len(t)):
+        cells = [str(int(labels[i])) if c == "label" else fmt(by_name[c][i]) for c in columns]
+        lines.append(",".join(cells))
+    return "\n".join(lines) + "\n"
+
+
+def test_read_csv_values_and_labels(tmp_path):
+    t = jittered_times()
+    acc = sine_xyz(t, 0.3, [0.0, -1.0, 0.1])
+    gyro = sine_xyz(t, 0.5, [0.0, 0.0, 0.0])
+    labels = np.where(t < 1.0, 1, -1)
+    rec = read_csv(write(tmp_path / "walk.csv", engine_csv(t, acc, gyro, labels)))
+    assert isinstance(rec, TimedRecording)
+    np.testing.assert_array_equal(rec.acc.t, t)
+    np.testing.assert_array_equal(rec.acc.xyz, acc)
+    np.testing.assert_array_equal(rec.gyro.xyz, gyro)
+    np.testing.assert_array_equal(rec.labels.labels, labels)
+    np.testing.assert_array_equal(rec.labels.t, t)
+    assert rec.dropped_rows == 0 and "walk.csv" in rec.source
+
+
+def test_read_csv_units_and_column_order(tmp_path):
+    t = np.array([0.0, 0.02, 0.04])
+    acc = np.array([[G, 0.0, -G], [0.0, 2 * G, 0.0], [0.5 * G, 0.0, 0.0]])
+    gyro = np.array([[180.0, 0.0, 0.0], [0.0, -90.0, 0.0], [0.0, 0.0, 360.0]])
+    columns = ["gyro_z", "acc_y", "t", "gyro_x", "acc_x", "acc_z", "gyro_y"]
+    path = write(tmp_path / "r.csv", engine_csv(t, acc, gyro, columns=columns))
+    rec = read_csv(path, acc_unit="m/s^2", gyro_unit="deg/s")
+    np.testing.assert_allclose(rec.acc.xyz, [[1, 0, -1], [0, 2, 0], [0.5, 0, 0]])
+    np.testing.assert_allclose(rec.gyro.xyz, [[np.pi, 0, 0], [0, -np.pi / 2, 0], [0, 0, 2 * np.pi]])
+    assert rec.labels is None
+
+
+def test_read_csv_nan_cells_pass_through_as_gaps(tmp_path):
+    path = write(tmp_path / "r.csv", "t,acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z\n"
+                 "0.00,0,0,1,0,0,0\n0.02,nan,NaN,nan,0.1,0.2,0.3\n")
+    rec = read_csv(path)
+    assert np.isnan(rec.acc.xyz[1]).all()
+    np.testing.assert_array_equal(rec.gyro.xyz[1], [0.1, 0.2, 0.3])
+
+
+@pytest.mark.parametrize("text, message", [
+    ("# recorded on the bench\nt,acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z\n0,0,0,1,0,0,0\n"
+     "0.02,0,abc,1,0,0,0\n",
+     "r.csv line 4: column 'acc_y': expected a number, got 'abc'"),
+    ("t,acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z\n0,0,0,1,0,0,\n",
+     "r.csv line 2: column 'gyro_z': expected a number, got an empty cell"),
+    ("t,acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z\n0,0,0,1,0,0\n",
+     "r.csv line 2: column 'gyro_z': expected a value, but the line has only 6 fields"),
+    ("t,acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z\nnan,0,0,1,0,0,0\n",
+     "r.csv line 2: column 't': expected a number, got 'nan'"),
+    ("t,acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z\n0,0,0,1,0,0,0\n0.04,0,0,1,0,0,0\n\n"
+     "0.02,0,0,1,0,0,0\n",
+     "r.csv line 5: column 't': time goes backwards: 0.02 after 0.04 on line 3"),
+    ("t,acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z\n0,0,0,1,0,0,0\n0,0,0,1,0,0,0\n",
+     "r.csv line 3: column 't': time 0.0 repeats the time of line 2"),
+    ("t,acc_x,acc_z,gyro_x,gyro_y\n0,0,1,0,0\n",
+     "r.csv line 1: missing columns 'acc_y', 'gyro_z'; found 't', 'acc_x', 'acc_z', 'gyro_x'"),
+    ("t,acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z,lable\n0,0,0,1,0,0,0,1\n",
+     "r.csv line 1: unexpected column 'lable'"),
+    ("t,acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z,label\n0,0,0,1,0,0,0,13\n",
+     "r.csv line 2: column 'label': expected an activity id 1..12 or -1, got '13'"),
+    ("", "r.csv: no samples"),
+    ("# only a comment\nt,acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z\n\n", "r.csv: no samples"),
+])
+def test_read_csv_bad_input_names_file_line_and_column(tmp_path, text, message):
+    with pytest.raises(SourceError) as info:
+        read_csv(write(tmp_path / "r.csv", text))
+    assert str(info.value).startswith(message)
+
+
+def test_read_csv_rejects_unknown_unit(tmp_path):
+    path = write(tmp_path / "r.csv", "t,acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z\n0,0,0,1,0,0,0\n")
+    with pytest.raises(ValueError, match="g, m/s"):
+        read_csv(path, acc_unit="G")
+
+
+# ---------------------------------------------------------------------------- Sensor Logger
+
+def sensor_logger_csv(t_ns, xyz, with_time=True, t0_ns=None):
+    """Sensor Logger layout: time, seconds_elapsed, then the axes written z, y, x."""
+    t0_ns = t_ns[0] if t0_ns is None else t0_ns
+    head = "time,seconds_elapsed,z,y,x" if with_time else "seconds_elapsed,z,y,x"
+    lines = [head]
+    for tn, (x, y, z) in zip(t_ns, xyz):
+        elapsed = fmt((tn - t0_ns) / 1e9)
+        cells = ([str(int(tn))] if with_time else []) + [elapsed, fmt(z), fmt(y), fmt(x)]
+        lines.append(",".join(cells))
+    return "\n".join(lines) + "\n"
+
+
+EPOCH_NS = 1_700_000_000_000_000_000
+
+
+def ns_times(seed):
+    return EPOCH_NS + (jittered_times(seed=seed) * 1e9).astype(np.int64)
+
+
+def test_sensor_logger_android_folder(tmp_path):
+    t_acc, t_gyro = ns_times(1), ns_times(2)
+    acc_ms2 = sine_xyz((t_acc - EPOCH_NS) / 1e9, 2.0, [0.5, 9.0, 3.0])
+    gyro = sine_xyz((t_gyro - EPOCH_NS) / 1e9, 0.7, [0.0, 0.1, -0.1])
+    folder = tmp_path / "Walk-2024"
+    folder.mkdir()
+    write(folder / "TotalAcceleration.csv", sensor_logger_csv(t_acc, acc_ms2))
+    write(folder / "Gyroscope.csv", sensor_logger_csv(t_gyro, gyro))
+    write(folder / "Accelerometer.csv", sensor_logger_csv(t_acc, np.zeros_like(acc_ms2)))
+    write(folder / "Metadata.csv", "version,device name,platform\n3,Pixel,android\n")
+    rec = read_sensor_logger(folder)
+    np.testing.assert_allclose(rec.acc.t, t_acc / 1e9, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(rec.acc.xyz, acc_ms2 / G, rtol=1e-12)
+    np.testing.assert_allclose(rec.gyro.xyz, gyro, rtol=1e-12)
+    np.testing.assert_allclose(rec.gyro.t, t_gyro / 1e9, rtol=0, atol=1e-6)
+    assert "android" in rec.source
+
+
+def ios_export(tmp_path, metadata=True, zipped=True):
+    """iOS export: Accelerometer (gravity removed) and Gravity at their own times."""
+    t_acc, t_grav, t_gyro = ns_times(3), ns_times(4), ns_times(5)
+    s_acc = (t_acc - EPOCH_NS) / 1e9
+    user = sine_xyz(s_acc, 1.5, [0.0, 0.0, 0.0])
+    # Gravity linear in time: interpolating it onto the accelerometer's times is exact.
+    s_grav = (t_grav - EPOCH_NS) / 1e9
+    grav = np.column_stack([0.5 * s_grav, -9.0 + 0.1 * s_grav, -3.0 + 0 * s_grav])
+    gyro = sine_xyz((t_gyro - EPOCH_NS) / 1e9, 0.4, [0.2, 0.0, 0.0])
+    files = {"Accelerometer.csv": sensor_logger_csv(t_acc, user),
+             "Gravity.csv": sensor_logger_csv(t_grav, grav),
+             "Gyroscope.csv": sensor_logger_csv(t_gyro, gyro)}
+    if metadata:
+        files["Metadata.csv"] = "version,platform,sampleRateMs\n3,ios,10\n"
+    if zipped:
+        path = tmp_path / "Walk-ios.zip"
+        with zipfile.ZipFile(path, "w") as zf:
+            for name, text in files.items():
+                zf.writestr(f"Walk-ios/{name}", text)
+    else:
+        path = tmp_path / "Walk-ios"
+        path.mkdir()
+        for name, text in files.items():
+            write(path / name, text)
+    inside = (t_acc >= t_grav[0]) & (t_acc <= t_grav[-1])
+    expected_grav = np.column_stack([0.5 * s_acc, -9.0 + 0.1 * s_acc, -3.0 + 0 * s_acc])
+    expected_android = -(user + expected_grav)[inside] / G
+    return path, t_acc[inside] / 1e9, expected_android, gyro
+
+
+@pytest.mark.parametrize("metadata, zipped", [(True, True), (False, False)])
+def test_sensor_logger_ios_adds_gravity_and_flips_sign(tmp_path, metadata, zipped):
+    path, t_expected, acc_expected, gyro = ios_export(tmp_path, metadata, zipped)
+    rec = read_sensor_logger(path)
+    np.testing.assert_allclose(rec.acc.t, t_expected, rtol=0, atol=1e-6)
+    # Tolerance: float64 epoch seconds resolve about 0.2 us, which moves interpolated gravity.
+    np.testing.assert_allclose(rec.acc.xyz, acc_expected, rtol=0, atol=1e-6)
+    # Gyro keeps its sign: only acceleration differs between the platforms.
+    np.testing.assert_allclose(rec.gyro.xyz, gyro, rtol=1e-12)
+    assert "ios" in rec.source
+
+
+def test_sensor_logger_platform_override_keeps_sign(tmp_path):
+    path, _, acc_expected, _ = ios_export(tmp_path)
+    rec = read_sensor_logger(path, platform="android")
+    np.testing.assert_allclose(rec.acc.xyz, -acc_expected, rtol=0, atol=1e-6)
+
+
+def test_sensor_logger_uses_seconds_elapsed_without_time(tmp_path):
+    t_acc, t_gyro = ns_times(6), ns_times(7)
+    folder = tmp_path / "export"
+    folder.mkdir()
+    write(folder / "TotalAcceleration.csv",
+          sensor_logger_csv(t_acc, np.ones((t_acc.size, 3)) * G, with_time=False, t0_ns=EPOCH_NS))
+    write(folder / "Gyroscope.csv", sensor_logger_csv(t_gyro, np.zeros((t_gyro.size, 3)),
+                                                      t0_ns=EPOCH_NS))
+    rec = read_sensor_logger(folder)
+    np.testing.assert_allclose(rec.acc.t, (t_acc - EPOCH_NS) / 1e9, atol=1e-9)
+    np.testing.assert_allclose(rec.gyro.t, (t_gyro - EPOCH_NS) / 1e9, atol=1e-9)
+    np.testing.assert_allclose(rec.acc.xyz, 1.0)
+
+
+def test_sensor_logger_bad_cell_names_member_line_and_column(tmp_path):
+    path = tmp_path / "rec.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("TotalAcceleration.csv", "time,seconds_elapsed,z,y,x\n"
+                    "1000000000,0,9.8,0,0\n1020000000,0.02,9.8,abc,0\n")
+        zf.writestr("Gyroscope.csv", "time,seconds_elapsed,z,y,x\n1000000000,0,0,0,0\n")
+    with pytest.raises(SourceError) as info:
+        read_sensor_logger(path)
+    assert str(info.value) == ("rec.zip/TotalAcceleration.csv line 3: column 'y': "
+                               "expected a number, got 'abc'")
+
+
+def test_sensor_logger_without_gravity_source_is_refused(tmp_path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    write(folder / "Accelerometer.csv", "time,seconds_elapsed,z,y,x\n1,0,0,0,0\n")
+    write(folder / "Gyroscope.csv", "time,seconds_elapsed,z,y,x\n1,0,0,0,0\n")
+    with pytest.raises(SourceError, match="Gravity.csv.*acceleration with gravity"):
+        read_sensor_logger(folder)
+
+
+def test_sensor_logger_missing_axis_column(tmp_path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    write(folder / "TotalAcceleration.csv", "time,seconds_elapsed,z,x\n1,0,0,0\n")
+    write(folder / "Gyroscope.csv", "time,seconds_elapsed,z,y,x\n1,0,0,0,0\n")
+    with pytest.raises(SourceError) as info:
+        read_sensor_logger(folder)
+    assert str(info.value) == ("export/TotalAcceleration.csv line 1: missing column 'y'; "
+                               "found 'time', 'seconds_elapsed', 'z', 'x'")
+
+
+# ---------------------------------------------------------------------------- phyphox
+
+def phyphox_text(t, xyz, names, sep=",", decimal="."):
+    def num(v):
+        return fmt(v).replace(".", decimal)
+    head = sep.join(f'"{n}"' for n in names)
+    absolute = np.linalg.norm(xyz, axis=1)
+    rows = [sep.join(num(v) for v in (ti, *row, a)) for ti, row, a in zip(t, xyz, absolute)]
+    return head + "\n" + "\n".join(rows) + "\n"
+
+
+ACC_NAMES = ["Time (s)", "Acceleration x (m/s^2)", "Acceleration y (m/s^2)",
+             "Acceleration z (m/s^2)", "Absolute acceleration (m/s^2)"]
+GYRO_NAMES = ["Time (s)", "Gyroscope x (rad/s)", "Gyroscope y (rad/s)", "Gyroscope z (rad/s)",
+              "Absolute (rad/s)"]
+
+
+@pytest.mark.parametrize("sep, decimal", [(",", "."), (";", ","), ("\t", ","), ("\t", ".")])
+def test_phyphox_two_files_any_separator(tmp_path, sep, decimal):
+    t_acc, t_gyro = jittered_times(seed=8), jittered_times(seed=9)
+    acc_ms2 = sine_xyz(t_acc, 3.0, [0.2, 9.5, 1.0])
+    gyro = sine_xyz(t_gyro, 0.6, [0.0, 0.0, 0.0])
+    (tmp_path / "acc").mkdir()
+    (tmp_path / "gyro").mkdir()
+    acc_path = write(tmp_path / "acc" / "Raw Data.csv",
+                     phyphox_text(t_acc, acc_ms2, ACC_NAMES, sep, decimal))
+    gyro_path = write(tmp_path / "gyro" / "Raw Data.csv",
+                      phyphox_text(t_gyro, gyro, GYRO_NAMES, sep, decimal))
+    rec = read_phyphox(acc_path, gyro_path)
+    np.testing.assert_array_equal(rec.acc.t, t_acc)
+    np.testing.assert_allclose(rec.acc.xyz, acc_ms2 / G, rtol=1e-12)
+    np.testing.assert_array_equal(rec.gyro.t, t_gyro)
+    np.testing.assert_allclose(rec.gyro.xyz, gyro, rtol=1e-12)
+
+
+def test_phyphox_single_file_with_both_sensors(tmp_path):
+    t = jittered_times(seed=10)
+    acc_ms2 = sine_xyz(t, 3.0, [0.0, 9.8, 0.0])
+    gyro = sine_xyz(t, 0.2, [0.0, 0.0, 0.0])
+    names = ACC_NAMES[:4] + GYRO_NAMES[1:4]
+    lines = [";".join(names)] + [";".join(fmt(v).replace(".", ",") for v in (ti, *a, *g))
+                                 for ti, a, g in zip(t, acc_ms2, gyro)]
+    path = write(tmp_path / "Raw Data.csv", "\n".join(lines) + "\n")
+    for rec in (read_phyphox(path), read_any(path)):
+        np.testing.assert_allclose(rec.acc.xyz, acc_ms2 / G, rtol=1e-12)
+        np.testing.assert_allclose(rec.gyro.xyz, gyro, rtol=1e-12)
+        np.testing.assert_array_equal(rec.gyro.t, t)
+
+
+def test_phyphox_refuses_linear_acceleration(tmp_path):
+    names = ["Time (s)", "Linear Acceleration x (m/s^2)", "Linear Acceleration y (m/s^2)",
+             "Linear Acceleration z (m/s^2)", "Absolute acceleration (m/s^2)"]
+    path = write(tmp_path / "Raw Data.csv", phyphox_text(jittered_times(), np.zeros((100, 3)),
+                                                         names))
+    gyro = write(tmp_path / "g.csv", phyphox_text(jittered_times(), np.zeros((100, 3)),
+                                                  GYRO_NAMES))
+    with pytest.raises(SourceError, match=r"^Raw Data.csv line 1: .*linear acceleration.*"
+                                          r"needs acceleration with gravity"):
+        read_phyphox(path, gyro)
+
+
+def test_phyphox_bad_cell_names_line_and_column(tmp_path):
+    text = ('"Time (s)";"Acceleration x (m/s^2)";"Acceleration y (m/s^2)";'
+            '"Acceleration z (m/s^2)"\n0,0;0;9,8;0\n0,02;0;9,8;x\n')
+    path = write(tmp_path / "Raw Data.csv", text)
+    gyro = write(tmp_path / "g.csv", phyphox_text(jittered_times(), np.zeros((100, 3)),
+                                                  GYRO_NAMES))
+    with pytest.raises(SourceError) as info:
+        read_phyphox(path, gyro)
+    assert str(info.value) == ("Raw Data.csv line 3: column 'Acceleration z (m/s^2)': "
+                               "expected a number, got 'x'")
+
+
+# ---------------------------------------------------------------------------- HyperIMU
+
+HYPERIMU_HEAD = ("@ Date: 2024-05-02 10:11:12\n@ Sampling Time: 50ms\n\n")
+HYPERIMU_COLUMNS = ["Linear Acceleration Sensor.x", "Linear Acceleration Sensor.y",
+                    "Linear Acceleration Sensor.z", "MPL_Accelerometer.x", "MPL_Accelerometer.y",
+                    "MPL_Accelerometer.z", "Gyroscope Uncalibrated.x", "Gyroscope Uncalibrated.y",
+                    "Gyroscope Uncalibrated.z", "MPL_Gyroscope.x", "MPL_Gyroscope.y",
+                    "MPL_Gyroscope.z"]
+
+
+def hyperimu_text(t_ms, acc, gyro, timestamp=True):
+    lines = [",".join((["timestamp"] if timestamp else []) + HYPERIMU_COLUMNS)]
+    for tm, a, g in zip(t_ms, acc, gyro):
+        cells = ([str(int(tm))] if timestamp else []) + [fmt(v) for v in
+                                                         (0, 0, 0, *a, 9, 9, 9, *g)]
+        lines.append(",".join(cells))
+    return HYPERIMU_HEAD + "\n".join(lines) + "\n"
+
+
+def test_hyperimu_values_units_and_repeated_rows(tmp_path):
+    t_ms = 1_714_644_672_000 + np.arange(40) * 53
+    s = (t_ms - t_ms[0]) / 1000.0
+    acc = sine_xyz(s, 2.0, [0.0, 9.7, 1.0])
+    gyro = sine_xyz(s, 0.3, [0.0, 0.0, 0.0])
+    # The app repeats the last values when no new measurement arrived.
+    repeated = np.array([5, 6, 20])
+    for i in repeated:  # in order, so that row 6 repeats row 5, which repeats row 4
+        acc[i], gyro[i] = acc[i - 1], gyro[i - 1]
+    acc[30] = acc[29]  # only one sensor repeats: a real row, kept
+    rec = read_hyperimu(write(tmp_path / "HyperIMU.csv", hyperimu_text(t_ms, acc, gyro)))
+    keep = np.setdiff1d(np.arange(40), repeated)
+    assert rec.dropped_rows == 3
+    np.testing.assert_allclose(rec.acc.t, t_ms[keep] / 1000.0, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(rec.acc.xyz, acc[keep] / G, rtol=1e-12)
+    np.testing.assert_allclose(rec.gyro.xyz, gyro[keep], rtol=1e-12)
+    assert "MPL_Accelerometer" in rec.source and "MPL_Gyroscope" in rec.source
+
+
+def test_hyperimu_without_timestamp_uses_sampling_time(tmp_path):
+    rng = np.random.default_rng(11)
+    acc, gyro = rng.normal(size=(10, 3)), rng.normal(size=(10, 3))
+    rec = read_hyperimu(write(tmp_path / "h.csv", hyperimu_text(np.zeros(10), acc, gyro,
+                                                                timestamp=False)))
+    np.testing.assert_allclose(rec.gyro.t, np.arange(10) * 0.05)
+
+
+def test_hyperimu_time_going_backwards_names_line(tmp_path):
+    rng = np.random.default_rng(12)
+    t_ms = np.array([1000, 1050, 1100, 1090, 1150])
+    text = hyperimu_text(t_ms, rng.normal(size=(5, 3)), rng.normal(size=(5, 3)))
+    with pytest.raises(SourceError) as info:
+        read_hyperimu(write(tmp_path / "h.csv", text))
+    # Two '@' lines, a blank line, the header: the fourth sample is on line 8.
+    assert str(info.value).startswith("h.csv line 8: column 'timestamp': time goes backwards")
+
+
+def test_hyperimu_missing_gyroscope(tmp_path):
+    text = HYPERIMU_HEAD + "timestamp,MPL_Accelerometer.x,MPL_Accelerometer.y," \
+                           "MPL_Accelerometer.z\n1000,0,0,9.8\n"
+    with pytest.raises(SourceError, match=r"^h.csv line 4: no Gyroscope columns"):
+        read_hyperimu(write(tmp_path / "h.csv", text))
+
+
+# ---------------------------------------------------------------------------- dispatch
+
+def test_read_any_dispatches_by_shape(tmp_path):
+    path, _, acc_expected, _ = ios_export(tmp_path)
+    np.testing.assert_allclose(read_any(path).acc.xyz, acc_expected, atol=1e-6)
+
+    rng = np.random.default_rng(13)
+    acc, gyro = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
+    hyper = write(tmp_path / "h.csv", hyperimu_text(1000 + np.arange(5) * 50, acc, gyro))
+    assert "HyperIMU" in read_any(hyper).source
+
+    ours = write(tmp_path / "o.csv", "# note\nt,acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z\n"
+                 "0,9.80665,0,0,180,0,0\n")
+    rec = read_any(ours, acc_unit="m/s^2", gyro_unit="deg/s")
+    np.testing.assert_allclose(rec.acc.xyz, [[1.0, 0, 0]])
+    np.testing.assert_allclose(rec.gyro.xyz, [[np.pi, 0, 0]])
+    with pytest.raises(ValueError, match="engine CSV only"):
+        read_any(hyper, acc_unit="g")
+
+
+def test_read_any_unknown_says_what_it_looked_for(tmp_path):
+    path = write(tmp_path / "mystery.csv", "time,ax,ay,az\n0,0,0,1\n")
+    with pytest.raises(SourceError) as info:
+        read_any(path)
+    message = str(info.value)
+    assert message.startswith("mystery.csv: unrecognised recording")
+    for expected in ("Sensor Logger", "HyperIMU", "phyphox", "t,acc_x", "time,ax,ay,az"):
+        assert expected in message
+    empty_dir = tmp_path / "empty"
+    empty_dir.mkdir()
+    with pytest.raises(SourceError, match="^empty: unrecognised recording"):
+        read_any(empty_dir)

@@ -1,0 +1,14 @@
+"""The on-device side: numpy, scipy and onnxruntime only (never scikit-learn, skl2onnx or pandas).
+
+    from har.runtime import Recognizer
+    rec = Recognizer()                      # the bundled model
+    for p in rec.push(acc, gyro):           # 50 Hz, acc (n, 3) in g, gyro (n, 3) in rad/s
+        print(p.t_start, p.label, p.probabilities)
+"""
+
+from .errors import ModelError, SourceError, StreamError
+from .model import ActivityModel, bundled_model_path, load_model
+from .recognizer import Prediction, Recognizer
+
+__all__ = ["Recognizer", "Prediction", "ActivityModel", "load_model", "bundled_model_path",
+           "ModelError", "SourceError", "StreamError"]

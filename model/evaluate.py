@@ -1,0 +1,148 @@
+"""Evaluation on held-out subjects: accuracy, macro-F1, per class, per subject, confusion matrix."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .datasets import LABEL_NAMES
+
+#: Comparison points stated in every report.
+REFERENCES = (
+    ("hosted AutoML service of the seed tutorial (UCI HAR features)", "macro-F1", 0.92),
+    ("Anguita et al., ESANN 2013: multiclass SVM on the published features", "accuracy", 0.96),
+)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    class_ids: tuple[int, ...]
+    accuracy: float
+    macro_f1: float
+    precision: np.ndarray        # (n_classes,)
+    recall: np.ndarray
+    f1: np.ndarray
+    support: np.ndarray
+    confusion: np.ndarray        # (n_classes, n_classes): rows true, columns predicted
+    per_subject: dict[int, tuple[float, int]]   # subject -> (accuracy, windows)
+
+    def to_dict(self) -> dict:
+        return {
+            "accuracy": self.accuracy, "macro_f1": self.macro_f1,
+            "per_class": {LABEL_NAMES[c]: {"precision": float(p), "recall": float(r), "f1": float(f),
+                                           "support": int(s)}
+                          for c, p, r, f, s in zip(self.class_ids, self.precision, self.recall, self.f1,
+                                                   self.support)},
+            "per_subject_accuracy": {str(s): a for s, (a, _) in self.per_subject.items()},
+            "confusion": self.confusion.tolist(),
+        }
+
+
+def evaluate(y_true, y_pred, subjects, class_ids=(1, 2, 3, 4, 5, 6)) -> Evaluation:
+    """Metrics of predicted class ids against true ones.
+
+    Parameters
+    ----------
+    y_true, y_pred : array of int, shape (n,)
+        Class ids.
+    subjects : array of int, shape (n,)
+        The volunteer of each window, for per-subject accuracy.
+    """
+    y_true, y_pred, subjects = np.asarray(y_true), np.asarray(y_pred), np.asarray(subjects)
+    ids = np.asarray(class_ids)
+    index = {c: i for i, c in enumerate(class_ids)}
+    unknown = set(np.unique(np.concatenate([y_true, y_pred])).tolist()) - set(class_ids)
+    if unknown:
+        raise ValueError(f"class ids {sorted(unknown)} are not among the model's classes {list(class_ids)}")
+    cm = np.zeros((len(ids), len(ids)), dtype=np.int64)
+    np.add.at(cm, (np.vectorize(index.get)(y_true), np.vectorize(index.get)(y_pred)), 1)
+    tp = np.diag(cm).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.nan_to_num(tp / cm.sum(axis=0))
+        recall = np.nan_to_num(tp / cm.sum(axis=1))
+        f1 = np.nan_to_num(2 * precision * recall / (precision + recall))
+    per_subject = {int(s): (float(np.mean(y_true[subjects == s] == y_pred[subjects == s])),
+                            int((subjects == s).sum())) for s in np.unique(subjects)}
+    return Evaluation(tuple(int(c) for c in ids), float(tp.sum() / cm.sum()), float(f1.mean()),
+                      precision, recall, f1, cm.sum(axis=1), cm, per_subject)
+
+
+def confusion_text(ev: Evaluation) -> str:
+    names = [LABEL_NAMES[c][:10] for c in ev.class_ids]
+    head = "true \\ predicted".ljust(20) + "".join(n.rjust(11) for n in names)
+    rows = [LABEL_NAMES[c][:19].ljust(20) + "".join(f"{v:11d}" for v in row)
+            for c, row in zip(ev.class_ids, ev.confusion)]
+    return "\n".join([head, *rows])
+
+
+def report_text(ev: Evaluation, *, title: str = "Held-out evaluation", context: str = "") -> str:
+    lines = [f"# {title}", ""]
+    if context:
+        lines += [context, ""]
+    lines += [f"- accuracy: **{ev.accuracy:.4f}**", f"- macro-F1: **{ev.macro_f1:.4f}**",
+              f"- windows: {int(ev.support.sum())}", "", "Comparison points:", ""]
+    for what, metric, value in REFERENCES:
+        ours = ev.macro_f1 if metric == "macro-F1" else ev.accuracy
+        lines.append(f"- {what}: {metric} {value:.2f} (this model: {ours:.4f})")
+    lines += ["", "| class | precision | recall | F1 | windows |", "|---|---|---|---|---|"]
+    for c, p, r, f, s in zip(ev.class_ids, ev.precision, ev.recall, ev.f1, ev.support):
+        lines.append(f"| {c} {LABEL_NAMES[c]} | {p:.4f} | {r:.4f} | {f:.4f} | {s} |")
+    lines += ["", "Confusion matrix (rows: true, columns: predicted):", "", "```", confusion_text(ev), "```",
+              "", "| subject | accuracy | windows |", "|---|---|---|"]
+    for s, (a, n) in ev.per_subject.items():
+        lines.append(f"| {s} | {a:.4f} | {n} |")
+    return "\n".join(lines) + "\n"
+
+
+def confusion_png(ev: Evaluation, title: str = "Confusion matrix (held-out subjects)") -> bytes:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7, 6), dpi=110)
+    ax = fig.add_subplot()
+    norm = ev.confusion / np.maximum(ev.confusion.sum(axis=1, keepdims=True), 1)
+    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    names = [LABEL_NAMES[c].replace("_", "\n") for c in ev.class_ids]
+    ax.set_xticks(range(len(names)), names, fontsize=7)
+    ax.set_yticks(range(len(names)), names, fontsize=7)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    for i in range(len(names)):
+        for j in range(len(names)):
+            ax.text(j, i, str(ev.confusion[i, j]), ha="center", va="center",
+                    color="white" if norm[i, j] > 0.5 else "black", fontsize=8)
+    ax.set_title(f"{title}\naccuracy {ev.accuracy:.4f}, macro-F1 {ev.macro_f1:.4f}", fontsize=9)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def atomic_write(path: Path, data: bytes | str) -> None:
+    """Write a file so that readers see the old or the new content, never a half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode() if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_report(ev: Evaluation, model_path: Path, *, context: str = "") -> list[Path]:
+    """``<model>.report.md``, ``<model>.confusion.png`` and ``<model>.metrics.json`` beside the model."""
+    model_path = Path(model_path)
+    stem = model_path.with_suffix("")
+    md, png, js = (Path(f"{stem}.report.md"), Path(f"{stem}.confusion.png"), Path(f"{stem}.metrics.json"))
+    atomic_write(png, confusion_png(ev))
+    atomic_write(js, json.dumps(ev.to_dict(), indent=1))
+    atomic_write(md, report_text(ev, context=context) + f"\n![confusion matrix]({png.name})\n")
+    return [md, png, js]

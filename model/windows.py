@@ -1,0 +1,130 @@
+"""The dataset of windows: HAPT recordings -> official-scale features, labels, subjects.
+
+Windows are cut as the runtime sees them: 128 samples every 64 from each recording's first sample.
+A window is labelled with an activity when its 128 samples and the jerk look-ahead sample all carry
+the same label in 1..6; other windows keep label 0 (mixed, transition or unlabelled) so that replays
+can count every window. Features are cached on disk, keyed on the feature code's version and digest
+and on the source, so retraining does not re-extract.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from har.features import (FEATURE_DIGEST, FEATURES_VERSION, HOP, SPAN, extract_recording, regular_starts,
+                          to_official_scale)
+
+from .datasets import TEST_SUBJECTS, DatasetError, Recording, cache_dir, load_hapt, sdist_path
+
+ACTIVITY_IDS = (1, 2, 3, 4, 5, 6)
+
+
+@dataclass(frozen=True)
+class WindowSet:
+    """Feature rows of windows.
+
+    Attributes
+    ----------
+    X : ndarray, shape (n, 561), float64
+        Features on the official [-1, 1] scale.
+    y : ndarray, shape (n,), int
+        Activity id 1..6, or 0 for a window without one activity throughout.
+    subject, experiment, start : ndarray, shape (n,), int
+        Volunteer, HAPT experiment id, first sample (0-based, 50 Hz) of the window.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    subject: np.ndarray
+    experiment: np.ndarray
+    start: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def select(self, mask: np.ndarray) -> "WindowSet":
+        return WindowSet(self.X[mask], self.y[mask], self.subject[mask], self.experiment[mask], self.start[mask])
+
+    def labelled(self) -> "WindowSet":
+        return self.select(self.y > 0)
+
+    def split(self) -> tuple["WindowSet", "WindowSet"]:
+        """(train, test) by the UCI HAR subject split."""
+        test = np.isin(self.subject, TEST_SUBJECTS)
+        return self.select(~test), self.select(test)
+
+
+def window_labels(labels: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Activity id of each window (0 unless all SPAN samples share one label in 1..6).
+
+    Parameters
+    ----------
+    labels : ndarray, shape (n,), int
+        Per-sample labels (-1, 1..12).
+    starts : ndarray, shape (k,), int
+        Window starts (samples).
+    """
+    spans = labels[np.asarray(starts)[:, None] + np.arange(SPAN)]
+    first = spans[:, 0]
+    uniform = (spans == first[:, None]).all(axis=1)
+    return np.where(uniform & np.isin(first, ACTIVITY_IDS), first, 0).astype(np.int64)
+
+
+def recording_windows(rec: Recording, hop: int = HOP) -> WindowSet:
+    """Every window of one recording every ``hop`` samples from its start, on the official scale."""
+    starts, X = extract_recording(rec.acc, rec.gyro, regular_starts(rec.n_samples, hop))
+    n = len(starts)
+    return WindowSet(to_official_scale(X), window_labels(rec.labels, starts),
+                     np.full(n, rec.user), np.full(n, rec.experiment), starts)
+
+
+def build_windows(recordings: list[Recording], hop: int = HOP) -> WindowSet:
+    parts = [recording_windows(r, hop) for r in recordings]
+    return WindowSet(*(np.concatenate([getattr(p, f) for p in parts])
+                       for f in ("X", "y", "subject", "experiment", "start")))
+
+
+def _source_key(source: Path | None) -> str:
+    path = Path(source) if source is not None else sdist_path()
+    if path.is_dir():
+        stamp = "|".join(f"{p.name}:{p.stat().st_size}" for p in sorted(path.glob("*.txt")))
+    else:
+        stamp = f"{path.name}:{path.stat().st_size}" if path.exists() else path.name
+    return hashlib.sha256(stamp.encode()).hexdigest()[:12]
+
+
+def windows_cache_path(source: Path | None = None, hop: int = HOP) -> Path:
+    return cache_dir() / f"windows-f{FEATURES_VERSION}-{FEATURE_DIGEST}-{_source_key(source)}-hop{hop}.npz"
+
+
+def load_windows(source: str | Path | None = None, *, hop: int = HOP, download: bool = True,
+                 use_cache: bool = True, log=print) -> WindowSet:
+    """All windows of all HAPT recordings every ``hop`` samples, cached until the feature code changes."""
+    if source is None and not sdist_path().exists():
+        load_hapt(download=download)        # fetch (or raise a one-line reason) before keying the cache
+    path = windows_cache_path(source, hop)
+    if use_cache and path.exists():
+        try:
+            with np.load(path) as data:
+                return WindowSet(*(data[f] for f in ("X", "y", "subject", "experiment", "start")))
+        except (OSError, ValueError, KeyError) as exc:
+            raise DatasetError(f"{path}: corrupt feature cache ({exc}); delete it to rebuild") from None
+    log(f"extracting features from the recordings (cache: {path})")
+    windows = build_windows(load_hapt(source, download=download), hop)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, X=windows.X, y=windows.y, subject=windows.subject,
+                     experiment=windows.experiment, start=windows.start)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return windows

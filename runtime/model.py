@@ -1,0 +1,113 @@
+"""The ONNX activity model as the runtime runs it: load, check against the feature code, predict."""
+
+from __future__ import annotations
+
+import json
+import threading
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from har.features import FEATURE_DIGEST, FEATURES_VERSION, N_FEATURES
+
+from .errors import ModelError
+
+FEATURE_SCALE = "uci_official_minmax"
+BUNDLED_MODEL = "data/model.onnx"
+_REQUIRED = ("class_ids", "class_names", "feature_names_digest", "features_version", "feature_scale", "n_features")
+
+
+def bundled_model_path() -> Path:
+    """Path of the model shipped inside the package."""
+    return Path(str(resources.files("har.runtime").joinpath(BUNDLED_MODEL)))
+
+
+class ActivityModel:
+    """A checked ONNX model: 561 official-scale features in, class ids and probabilities out.
+
+    One instance (one onnxruntime session) can serve many streams and threads: ``predict`` holds no
+    per-stream state, and onnxruntime sessions are safe to run concurrently.
+    """
+
+    def __init__(self, path: str | Path | None = None, *, session_options: ort.SessionOptions | None = None):
+        self.path = Path(path) if path is not None else bundled_model_path()
+        where = self.path.name
+        if not self.path.exists():
+            raise ModelError(f"{self.path}: no such model file")
+        options = session_options or _default_options()
+        try:
+            self.session = ort.InferenceSession(str(self.path), sess_options=options,
+                                                providers=["CPUExecutionProvider"])
+        except Exception as exc:   # onnxruntime raises its own exception types for a bad file
+            first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+            raise ModelError(f"{where}: not a loadable ONNX model ({first})") from None
+        meta = dict(self.session.get_modelmeta().custom_metadata_map)
+        missing = [k for k in _REQUIRED if k not in meta]
+        if missing:
+            raise ModelError(f"{where}: not an activity model of this engine (metadata lacks {', '.join(missing)})")
+        if meta["features_version"] != FEATURES_VERSION:
+            raise ModelError(f"{where}: trained on features version {meta['features_version']}, this engine computes "
+                             f"version {FEATURES_VERSION}; retrain it with `har train`")
+        if meta["feature_names_digest"] != FEATURE_DIGEST:
+            raise ModelError(f"{where}: trained on other feature columns (digest {meta['feature_names_digest']}, "
+                             f"expected {FEATURE_DIGEST}); retrain it with `har train`")
+        if meta["feature_scale"] != FEATURE_SCALE:
+            raise ModelError(f"{where}: expects features on scale {meta['feature_scale']!r}, this engine emits "
+                             f"{FEATURE_SCALE!r}")
+        inputs = self.session.get_inputs()
+        if len(inputs) != 1 or inputs[0].shape[-1] != N_FEATURES or int(meta["n_features"]) != N_FEATURES:
+            raise ModelError(f"{where}: input is {[i.shape for i in inputs]}, expected one [N, {N_FEATURES}] tensor")
+        outputs = {o.name for o in self.session.get_outputs()}
+        if not {"label", "probabilities"} <= outputs:
+            raise ModelError(f"{where}: outputs are {sorted(outputs)}, expected 'label' and 'probabilities'")
+        self.input_name = inputs[0].name
+        self.metadata = meta
+        self.class_ids = tuple(int(c) for c in json.loads(meta["class_ids"]))
+        self.class_names = tuple(json.loads(meta["class_names"]))
+
+    def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Class ids and probabilities of feature rows.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n, 561)
+            Features on the official [-1, 1] scale. Rows must be finite.
+
+        Returns
+        -------
+        labels : ndarray, shape (n,), int64
+            Class ids (1 WALKING .. 6 LAYING).
+        probabilities : ndarray, shape (n, n_classes), float32
+            Columns in the order of ``class_ids``.
+        """
+        X = np.ascontiguousarray(X, dtype=np.float32).reshape(-1, N_FEATURES)
+        label, proba = self.session.run(["label", "probabilities"], {self.input_name: X})
+        return label, proba
+
+    @property
+    def size_bytes(self) -> int:
+        return self.path.stat().st_size
+
+
+_lock = threading.Lock()
+_cache: dict[Path, ActivityModel] = {}
+
+
+def _default_options() -> ort.SessionOptions:
+    options = ort.SessionOptions()
+    # One window is a 561x6 product: threads cost more than they save, and a phone app runs many
+    # other things. One intra-op thread keeps latency flat.
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    return options
+
+
+def load_model(path: str | Path | None = None) -> ActivityModel:
+    """The model at ``path`` (default: the bundled one); one shared session per file."""
+    key = (Path(path) if path is not None else bundled_model_path()).resolve()
+    with _lock:
+        if key not in _cache:
+            _cache[key] = ActivityModel(key)
+        return _cache[key]

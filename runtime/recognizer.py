@@ -1,0 +1,151 @@
+"""Samples in, labelled windows out: the object a companion app embeds, one per sensor stream."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from har.features import HOP, SAMPLE_RATE_HZ, WINDOW, StreamingExtractor, to_official_scale
+
+from .errors import StreamError
+from .model import ActivityModel, load_model
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One window's activity.
+
+    Attributes
+    ----------
+    start, end : int
+        First sample and one past the last sample of the window (50 Hz sample indices since the
+        stream began; the window is 128 samples, 2.56 s).
+    t_start, t_end : float
+        The same in seconds since the stream began (or on the caller's clock for
+        ``push_timestamped``).
+    label : str
+        Activity name, e.g. "WALKING"; "UNKNOWN" for a window touching a gap (``valid`` False).
+    label_id : int
+        Class id 1..6 (0 for an invalid window).
+    probabilities : dict[str, float]
+        Per-class probability, summing to 1 (all NaN for an invalid window).
+    valid : bool
+        False when the window touched missing samples: no activity is claimed for it.
+    """
+
+    start: int
+    end: int
+    t_start: float
+    t_end: float
+    label: str
+    label_id: int
+    probabilities: dict
+    valid: bool = True
+
+    @property
+    def confidence(self) -> float:
+        return max(self.probabilities.values()) if self.valid else float("nan")
+
+
+class Recognizer:
+    """Activity recognition on one live stream of 50 Hz acc (g) and gyro (rad/s) samples.
+
+    Parameters
+    ----------
+    model : ActivityModel, path or None
+        The model; None loads the bundled one. Pass one ``ActivityModel`` to many recognizers to
+        share its onnxruntime session (a companion app with several devices).
+    on_nonfinite : {"gap", "raise"}
+        "gap" (default): a NaN sample marks missing data, windows touching it come out invalid and
+        the filters restart after it. "raise": NaN samples are refused.
+
+    Each recognizer holds the state of its own stream; its methods are serialised by a lock, so a
+    sensor callback thread and a UI thread may share it.
+    """
+
+    def __init__(self, model: ActivityModel | str | None = None, *, on_nonfinite: str = "gap"):
+        self.model = model if isinstance(model, ActivityModel) else load_model(model)
+        self.on_nonfinite = on_nonfinite
+        self._lock = threading.Lock()
+        self._extractor = StreamingExtractor(HOP, on_nonfinite=on_nonfinite)
+        self._t0 = 0.0
+        self._resampler = None
+        self.rate_hz = SAMPLE_RATE_HZ
+
+    # ------------------------------------------------------------------ 50 Hz samples
+
+    def push(self, acc, gyro) -> list[Prediction]:
+        """Add 50 Hz samples; return the predictions of the windows they completed.
+
+        Parameters
+        ----------
+        acc : array, shape (n, 3) or (3,)
+            Accelerometer x, y, z in g, gravity included. Any n, including 1.
+        gyro : array, shape (n, 3) or (3,)
+            Gyroscope x, y, z in rad/s.
+
+        Returns
+        -------
+        list of Prediction
+            In window order; every completed window yields exactly one.
+        """
+        acc, gyro = _as_rows(acc, "acc"), _as_rows(gyro, "gyro")
+        with self._lock:
+            try:
+                starts, X = self._extractor.push(acc, gyro)
+            except ValueError as exc:
+                raise StreamError(str(exc)) from None
+            return self._predict(starts, X)
+
+    def flush(self) -> list[Prediction]:
+        """End of the stream: the window(s) waiting for the last sample."""
+        with self._lock:
+            starts, X = self._extractor.flush()
+            return self._predict(starts, X)
+
+    def reset(self) -> None:
+        """Forget the stream: the next sample starts a new one."""
+        with self._lock:
+            self._extractor.reset()
+            self._resampler = None
+
+    @property
+    def n_samples(self) -> int:
+        """50 Hz samples received so far."""
+        return self._extractor.n_samples
+
+    def _predict(self, starts: np.ndarray, X: np.ndarray) -> list[Prediction]:
+        if len(starts) == 0:
+            return []
+        valid = ~np.isnan(X).all(axis=1)
+        Z = to_official_scale(X)
+        # A window can be valid yet have an undefined feature (correlation of an axis that is
+        # exactly constant): the published scale has no value for it, its middle (0) is neutral.
+        Z[valid] = np.nan_to_num(Z[valid], nan=0.0, posinf=1.0, neginf=-1.0)
+        labels = np.zeros(len(starts), dtype=np.int64)
+        proba = np.full((len(starts), len(self.model.class_ids)), np.nan)
+        if valid.any():
+            labels[valid], proba[valid] = self.model.predict(Z[valid])
+        names = dict(zip(self.model.class_ids, self.model.class_names))
+        out = []
+        for s, ok, lab, p in zip(starts.tolist(), valid.tolist(), labels.tolist(), proba.tolist()):
+            out.append(Prediction(
+                start=s, end=s + WINDOW,
+                t_start=self._t0 + s / self.rate_hz, t_end=self._t0 + (s + WINDOW) / self.rate_hz,
+                label=names[lab] if ok else "UNKNOWN", label_id=lab if ok else 0,
+                probabilities={names[c]: float(v) for c, v in zip(self.model.class_ids, p)},
+                valid=ok))
+        return out
+
+
+def _as_rows(x, name: str) -> np.ndarray:
+    a = np.asarray(x)
+    if a.ndim == 1:
+        a = a.reshape(1, -1)
+    if a.dtype.kind in "iu":
+        a = a.astype(np.float64)
+    if a.ndim != 2 or a.shape[1] != 3:
+        raise StreamError(f"{name}: expected shape (n, 3) or (3,), got {np.shape(x)}")
+    return a

@@ -23,16 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal as sps
-
+from .filters import GRAVITY_SOS, GYRO_DRIFT_SOS, NOISE_SOS
 from .iir import sosfilt_rows
 
 SAMPLE_RATE_HZ = 50.0
-_NYQUIST_HZ = SAMPLE_RATE_HZ / 2
-
-NOISE_SOS = sps.butter(10, 20.0 / _NYQUIST_HZ, output="sos")
-GRAVITY_SOS = sps.butter(3, 0.3 / _NYQUIST_HZ, output="sos")
-GYRO_DRIFT_SOS = sps.butter(2, 0.1 / _NYQUIST_HZ, output="sos")
 
 #: Columns of the raw input: acc x, y, z (g, gravity included), gyro x, y, z (rad/s).
 RAW_CHANNELS = 6

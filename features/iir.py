@@ -10,7 +10,6 @@ tests hold them to 1e-12).
 from __future__ import annotations
 
 import numpy as np
-from scipy import signal as sps
 
 #: Chunks up to this many samples use the Python loop.
 SMALL_CHUNK = 8
@@ -22,7 +21,9 @@ def sosfilt_rows(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> tuple[np.nda
     Returns ``(y, zf)`` like ``scipy.signal.sosfilt(sos, x, axis=0, zi=zi)``.
     """
     if len(x) > SMALL_CHUNK:
-        return sps.sosfilt(sos, x, axis=0, zi=zi)
+        from scipy import signal     # imported on first use: see filters.py on start-up time
+
+        return signal.sosfilt(sos, x, axis=0, zi=zi)
     coeffs = sos.tolist()
     z = zi.tolist()                     # [section][0 or 1][channel]
     rows = x.tolist()

@@ -176,6 +176,7 @@ class Run:
     grid_samples: int = 0
     expected: int = 0
     rss_before_mb: float | None = None               # peak RSS when the replay began
+    gaps: int = 0                                    # holes in the data (NaN or missing samples)
 
 
 class LineView:
@@ -194,7 +195,7 @@ class LineView:
         conf = f"{p.confidence:.2f}" if p.valid else "  - "
         line = f"{_clock(p.t_start)}-{_clock(p.t_end)}  {letter(p)}  {p.label:<18} {conf}"
         if self.labelled:
-            line += f"  true {LABEL_NAMES_SHORT.get(truth, '-')}"
+            line += f"  true {LABEL_NAMES_SHORT.get(truth, '(no single label)')}"
         print(line, file=self.out, flush=True)
 
     def tick(self, t_now, run):
@@ -245,7 +246,7 @@ class TtyView(LineView):
         status = f" {_clock(t_now)} / {_clock(self.replay.duration_s)}  {activity}"
         if self.labelled and last is not None:
             truth = run.truth[-1]
-            status += f"   true {LABEL_NAMES_SHORT.get(truth, '(mixed)')}"
+            status += f"   true {LABEL_NAMES_SHORT.get(truth, '(no single label)')}"
         room = width - 11
         tail = "".join(self.timeline[-room:])
         timeline = f" timeline {tail}"
@@ -320,6 +321,7 @@ def replay(source, recognizer, view, pacer: Pacer, chunk: int = CHUNK) -> Run:
     run.samples_in = n
     run.grid_samples = recognizer.n_samples
     run.expected = source.expected_windows(run.grid_samples)
+    run.gaps = len(recognizer.gaps) if source.timestamped else len(source.gaps)
     view.end(run)
     return run
 
@@ -334,7 +336,7 @@ def summary_lines(source, model, run: Run, speed) -> list[str]:
     lines = [f"source      {source.name}",
              f"duration    {source.duration_s:.1f} s, {run.samples_in} samples"
              + (f" ({run.grid_samples} on the 50 Hz grid)" if source.timestamped else "")
-             + (f", {len(source.gaps)} gap(s)" if source.gaps else ""),
+             + (f", {run.gaps} gap(s)" if run.gaps else ""),
              f"model       {model.path.name} ({model.path})",
              f"windows     {n} processed, {run.expected} expected "
              f"(regular starts in {run.grid_samples} samples): {check}; {invalid} invalid"]
@@ -381,7 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--raw", metavar="PATH", help="official UCI RawData acc_expXX_userYY.txt "
                      "(gyro_ file and labels.txt from the same folder)")
     src.add_argument("--csv", metavar="PATH", help="engine CSV, Sensor Logger folder/zip, phyphox "
-                     "Raw Data.csv or HyperIMU file")
+                     "Raw Data.csv or HyperIMU file (also .npz with acc/gyro at 50 Hz)")
     p.add_argument("--acc-unit", choices=ACC_UNITS, help="acc unit of an engine CSV (default g)")
     p.add_argument("--gyro-unit", choices=GYRO_UNITS, help="gyro unit of an engine CSV (default rad/s)")
     p.add_argument("--model", metavar="PATH", help="ONNX model (default: the bundled one)")

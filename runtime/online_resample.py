@@ -31,7 +31,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import butter, sosfilt, sosfilt_zi
+
+from har.features.iir import sosfilt_rows
 
 from .errors import StreamError
 from .units import to_g, to_rad_s
@@ -219,8 +220,12 @@ class OnlineResampler:
     def _decide(self, input_rate_hz: float) -> None:
         self.input_rate_hz_ = float(input_rate_hz)
         self.filtered_ = self.input_rate_hz_ > _FAST_INPUT_RATIO * self.rate_hz
-        self._sos = (butter(_FILTER_ORDER, _CUTOFF_OVER_RATE * self.rate_hz, fs=self.input_rate_hz_,
-                            output="sos") if self.filtered_ else None)
+        self._sos = None
+        if self.filtered_:
+            from scipy.signal import butter   # only here: scipy.signal costs ~1.5 s to import
+
+            self._sos = butter(_FILTER_ORDER, _CUTOFF_OVER_RATE * self.rate_hz, fs=self.input_rate_hz_,
+                               output="sos")
 
     def _filter(self, t: np.ndarray, x: np.ndarray) -> np.ndarray:
         # Causal low-pass, restarted (at steady state on the first sample) after every hole.
@@ -239,8 +244,10 @@ class OnlineResampler:
                 self._zi = None                  # a NaN sample (runs of one): restart after it
                 continue
             if self._zi is None or restart[a]:
+                from scipy.signal import sosfilt_zi
+
                 self._zi = sosfilt_zi(self._sos)[:, :, None] * x[a][None, None, :]
-            y[a:b], self._zi = sosfilt(self._sos, x[a:b], axis=0, zi=self._zi)
+            y[a:b], self._zi = sosfilt_rows(self._sos, x[a:b], self._zi)
         return y
 
     def _process(self, t: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[GapEvent]]:

@@ -11,6 +11,10 @@ from har.features import HOP, SAMPLE_RATE_HZ, WINDOW, StreamingExtractor, to_off
 
 from .errors import StreamError
 from .model import ActivityModel, load_model
+from .online_resample import GapEvent, OnlineResampler
+from .smoothing import METHODS as SMOOTHING_METHODS
+from .smoothing import Smoother
+from .units import to_g, to_rad_s
 
 
 @dataclass(frozen=True)
@@ -60,12 +64,22 @@ class Recognizer:
     on_nonfinite : {"gap", "raise"}
         "gap" (default): a NaN sample marks missing data, windows touching it come out invalid and
         the filters restart after it. "raise": NaN samples are refused.
+    max_gap_s : float
+        ``push_timestamped``: longest spacing between samples that is interpolated across, seconds;
+        longer holes become gaps (reported in ``gaps``, their windows invalid).
+    smoothing : {None, "ema", "majority"}
+        Causal smoothing of the per-window probabilities (see ``har.runtime.smoothing``); None
+        (default) reports each window on its own. When set, each Prediction's label and
+        probabilities are the smoothed ones; an invalid window restarts the smoother.
+    smoothing_param : float or int, optional
+        ``alpha`` for "ema" (default 0.5), ``window`` (windows voting) for "majority" (default 5).
 
     Each recognizer holds the state of its own stream; its methods are serialised by a lock, so a
     sensor callback thread and a UI thread may share it.
     """
 
-    def __init__(self, model: ActivityModel | str | None = None, *, on_nonfinite: str = "gap"):
+    def __init__(self, model: ActivityModel | str | None = None, *, on_nonfinite: str = "gap",
+                 max_gap_s: float = 0.5, smoothing: str | None = None, smoothing_param=None):
         self.model = model if isinstance(model, ActivityModel) else load_model(model)
         self.on_nonfinite = on_nonfinite
         self._lock = threading.Lock()
@@ -73,6 +87,17 @@ class Recognizer:
         self._t0 = 0.0
         self._resampler = None
         self.rate_hz = SAMPLE_RATE_HZ
+        self.max_gap_s = max_gap_s
+        self._gaps: list[GapEvent] = []
+        if smoothing is not None and smoothing not in SMOOTHING_METHODS:
+            raise ValueError(f"smoothing must be None or one of {', '.join(SMOOTHING_METHODS)}, "
+                             f"got {smoothing!r}")
+        self.smoothing = smoothing
+        self.smoothing_param = smoothing_param
+        self._smoother = None
+        if smoothing is not None:
+            key = "alpha" if smoothing == "ema" else "window"
+            self._smoother = Smoother(smoothing, **({} if smoothing_param is None else {key: smoothing_param}))
 
     # ------------------------------------------------------------------ 50 Hz samples
 
@@ -99,6 +124,65 @@ class Recognizer:
                 raise StreamError(str(exc)) from None
             return self._predict(starts, X)
 
+    # ------------------------------------------------------------------ timestamped samples
+
+    def push_timestamped(self, t, acc, gyro, *, acc_unit: str = "g",
+                         gyro_unit: str = "rad/s") -> list[Prediction]:
+        """Add timestamped samples at any rate; return the predictions of the windows they completed.
+
+        The samples are put on the 50 Hz grid by an :class:`~har.runtime.online_resample.OnlineResampler`
+        (linear interpolation, causal anti-alias low-pass for input faster than 60 Hz), whose grid
+        starts at the first sample's time: ``t_start`` and ``t_end`` of the predictions are then on
+        the caller's clock. Holes longer than ``max_gap_s`` (or NaN samples) are not bridged: they
+        are appended to ``gaps`` and the windows touching them come out invalid ("UNKNOWN").
+        Do not mix with ``push`` on one stream (``reset`` first).
+
+        Parameters
+        ----------
+        t : float or array_like, shape (n,)
+            Sample times in seconds, strictly increasing across calls.
+        acc : array_like, shape (n, 3) or (3,)
+            Acceleration x, y, z with gravity, in ``acc_unit``.
+        gyro : array_like, shape (n, 3) or (3,)
+            Angular rate x, y, z in ``gyro_unit``, at the same times.
+        acc_unit : {"g", "m/s^2"}
+        gyro_unit : {"rad/s", "deg/s"}
+
+        Returns
+        -------
+        list of Prediction
+
+        Raises
+        ------
+        StreamError
+            Wrong shapes or units, times not increasing (the message names the index and both
+            times), or ``push`` samples already in this stream. The stream is then unchanged.
+        """
+        try:
+            acc = to_g(np.asarray(acc, dtype=np.float64), acc_unit)
+            gyro = to_rad_s(np.asarray(gyro, dtype=np.float64), gyro_unit)
+        except ValueError as exc:
+            raise StreamError(str(exc)) from None
+        with self._lock:
+            if self._resampler is None:
+                if self._extractor.n_samples:
+                    raise StreamError("push_timestamped on a stream fed by push: call reset() first")
+                self._resampler = OnlineResampler(self.rate_hz, self.max_gap_s)
+            grid_acc, grid_gyro, events = self._resampler.push(t, acc, gyro)
+            self._t0 = self._resampler.t0 if self._resampler.t0 is not None else 0.0
+            self._gaps.extend(events)
+            try:
+                starts, X = self._extractor.push(grid_acc, grid_gyro)
+            except ValueError as exc:
+                raise StreamError(str(exc)) from None
+            return self._predict(starts, X)
+
+    @property
+    def gaps(self) -> list[GapEvent]:
+        """Holes found by ``push_timestamped`` so far, in order (a copy)."""
+        with self._lock:
+            return list(self._gaps)
+
     def flush(self) -> list[Prediction]:
         """End of the stream: the window(s) waiting for the last sample."""
         with self._lock:
@@ -110,6 +194,10 @@ class Recognizer:
         with self._lock:
             self._extractor.reset()
             self._resampler = None
+            self._t0 = 0.0
+            self._gaps = []
+            if self._smoother is not None:
+                self._smoother.reset()
 
     @property
     def n_samples(self) -> int:
@@ -129,6 +217,13 @@ class Recognizer:
         if valid.any():
             labels[valid], proba[valid] = self.model.predict(Z[valid])
         names = dict(zip(self.model.class_ids, self.model.class_names))
+        if self._smoother is not None:
+            # Windows arrive in order; an invalid one (NaN row) restarts the smoother.
+            proba = np.asarray(proba, dtype=np.float64)
+            for i in range(len(starts)):
+                proba[i] = self._smoother.update_one(proba[i])
+                if valid[i]:
+                    labels[i] = self.model.class_ids[self._smoother.label_]
         out = []
         for s, ok, lab, p in zip(starts.tolist(), valid.tolist(), labels.tolist(), proba.tolist()):
             out.append(Prediction(

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
 
 from .readers import TimedStream
 
@@ -98,6 +97,8 @@ def _anti_alias(t: np.ndarray, rate_hz: float):
     spacing = float(np.median(np.diff(t)))
     if not spacing < 1.0 / (rate_hz * _FAST_INPUT_RATIO):
         return None
+    from scipy.signal import butter   # on first use: scipy.signal costs ~1.5 s to import
+
     return butter(_FILTER_ORDER, _CUTOFF_OVER_RATE * rate_hz, fs=1.0 / spacing, output="sos")
 
 
@@ -161,6 +162,8 @@ def resample_to_grid(t, xyz, t0: float, n: int, rate_hz: float = ENGINE_RATE_HZ,
     for a, b in _runs(t, valid, max_gap_s):
         run_t, run = t[a:b], xyz[a:b]
         if sos is not None and b - a > min_filtered:
+            from scipy.signal import sosfiltfilt
+
             run = sosfiltfilt(sos, run, axis=0)
         lo = np.searchsorted(grid, run_t[0], side="left")
         hi = np.searchsorted(grid, run_t[-1], side="right")

@@ -258,7 +258,7 @@ def load_source(*, experiment: int | None = None, raw=None, csv=None, acc_unit=N
     if raw is not None:
         return load_raw(raw)
     if csv is not None:
-        return load_file(csv, acc_unit=acc_unit, gyro_unit=gyro_unit)
+        return load_any_input(csv, acc_unit=acc_unit, gyro_unit=gyro_unit)
     return load_bundled()
 
 

@@ -152,3 +152,12 @@ def test_a_gap_yields_nan_windows_and_restarts_the_chain():
     before_starts = starts[starts + SPAN <= 1000]
     _, before = extract_recording(acc[:1000], gyro[:1000], before_starts)
     np.testing.assert_array_equal(X[: len(before_starts)], before)
+
+
+def test_written_out_filter_coefficients_are_scipys_butterworth_designs():
+    from scipy import signal
+
+    from har.features import filters
+
+    for name, (order, cutoff_hz) in filters.DESIGNS.items():
+        np.testing.assert_array_equal(getattr(filters, name), signal.butter(order, cutoff_hz / 25.0, output="sos"))

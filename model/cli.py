@@ -163,7 +163,7 @@ def train(args) -> int:
 def evaluate_cmd(args) -> int:
     from har.runtime.model import load_model
 
-    from .evaluate import confusion_text, evaluate, report_text, write_report
+    from .evaluate import evaluate, report_text, write_report
 
     model = load_model(args.model)
     if args.uci_features:

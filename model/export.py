@@ -19,16 +19,15 @@ with :func:`read_metadata`; the runtime reads the same map through onnxruntime's
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import datetime, timezone
-from pathlib import Path
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from har.features import FEATURE_DIGEST, FEATURE_NAMES, FEATURES_VERSION, N_FEATURES
+
+from har.runtime.files import atomic_write
 
 from .datasets import LABEL_NAMES
 
@@ -77,7 +76,7 @@ def export_onnx(pipeline, path, *, metadata: dict) -> None:
     Weights are stored as float32: a 561 x 6 model is about 14 KB.
     """
     model = build_model(pipeline, metadata=metadata)
-    _atomic_write_bytes(Path(path), model.SerializeToString())
+    atomic_write(path, model.SerializeToString())
 
 
 def build_model(pipeline, *, metadata: dict) -> onnx.ModelProto:
@@ -276,17 +275,3 @@ def _to_text(value) -> str:
         return value
     # numpy scalars and arrays appear in metrics dicts; .tolist() turns both into plain JSON.
     return json.dumps(value, sort_keys=True, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o))
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -16,13 +16,13 @@ Plots use matplotlib's object API on the Agg canvas (no pyplot, no global backen
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from har.runtime.files import atomic_write
 
 from .datasets import LABEL_NAMES
 
@@ -298,11 +298,11 @@ def write_report(report: StatsReport, folder) -> Path:
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    _atomic_write_bytes(folder / BALANCE_PLOT, _balance_png(report))
-    _atomic_write_bytes(folder / FEATURES_PLOT, _features_png(report))
+    atomic_write(folder / BALANCE_PLOT, _balance_png(report))
+    atomic_write(folder / FEATURES_PLOT, _features_png(report))
     path = folder / REPORT_NAME
     # The markdown goes last: a reader that finds it also finds the images it links.
-    _atomic_write_bytes(path, _markdown(report).encode("utf-8"))
+    atomic_write(path, _markdown(report))
     return path
 
 
@@ -462,17 +462,3 @@ def _check_inputs(X, y, subjects, feature_names):
         dup = sorted({s for s in names if names.count(s) > 1})[:3]
         raise ValueError(f"feature names are not unique, e.g. {dup}")
     return X, y.astype(np.int64), subjects.astype(np.int64), names
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    # Same as export._atomic_write_bytes; duplicated so this module does not import onnx.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

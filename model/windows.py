@@ -10,8 +10,7 @@ and on the source, so retraining does not re-extract.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +18,8 @@ import numpy as np
 
 from har.features import (FEATURE_DIGEST, FEATURES_VERSION, HOP, SPAN, extract_recording, regular_starts,
                           to_official_scale)
+
+from har.runtime.files import atomic_write
 
 from .datasets import TEST_SUBJECTS, DatasetError, Recording, cache_dir, load_hapt, sdist_path
 
@@ -117,14 +118,8 @@ def load_windows(source: str | Path | None = None, *, hop: int = HOP, download: 
             raise DatasetError(f"{path}: corrupt feature cache ({exc}); delete it to rebuild") from None
     log(f"extracting features from the recordings (cache: {path})")
     windows = build_windows(load_hapt(source, download=download), hop)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, X=windows.X, y=windows.y, subject=windows.subject,
-                     experiment=windows.experiment, start=windows.start)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    buf = io.BytesIO()
+    np.savez(buf, X=windows.X, y=windows.y, subject=windows.subject, experiment=windows.experiment,
+             start=windows.start)
+    atomic_write(path, buf.getvalue())
     return windows

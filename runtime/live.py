@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from har.features import SAMPLE_RATE_HZ
 
 from .errors import ModelError, SourceError, StreamError
 from .units import ACC_UNITS, GYRO_UNITS

@@ -16,13 +16,13 @@ stderr with its name and line; the others are still processed, and the exit code
 from __future__ import annotations
 
 import csv
+import io
 import math
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from .errors import SourceError, StreamError
+from .files import atomic_write
 from .units import ACC_UNITS, GYRO_UNITS
 
 
@@ -60,22 +60,12 @@ def rows_of(name: str, preds, class_names) -> list[list[str]]:
 
 
 def write_atomic(path: Path, header: list[str], rows: list[list]) -> None:
-    """Write a CSV to a temporary file in the same folder, then rename it over ``path``."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            writer = csv.writer(fh, lineterminator="\n")
-            writer.writerow(header)
-            writer.writerows(rows)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write the CSV in one piece: a reader sees the old file or the new one."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    atomic_write(path, buf.getvalue())
 
 
 def run(args) -> int:

@@ -1,6 +1,5 @@
 """Reading the recordings: the restricted unpickler, the RawData layout, errors that say what to do."""
 
-import gzip
 import io
 import os
 import pickle

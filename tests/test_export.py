@@ -186,7 +186,9 @@ def test_failed_write_keeps_old_file_and_no_temp(pipeline, tmp_path, monkeypatch
     def broken_replace(src, dst):
         raise OSError("disk gone")
 
-    monkeypatch.setattr(export_mod.os, "replace", broken_replace)
+    import har.runtime.files as files_mod
+
+    monkeypatch.setattr(files_mod.os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk gone"):
         export_onnx(model, path, metadata={"run": "2"})
     assert path.read_bytes() == before

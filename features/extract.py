@@ -34,8 +34,8 @@ PLAN = np.array([_SOURCE_OFFSET[(c.domain, c.source)] + c.series * SOURCE_WIDTH[
 _FREQ_OF_TIME = np.array(FREQ_OF_TIME)
 
 
-def _common(x: np.ndarray, out: dict, dom: str) -> np.ndarray:
-    """mean, std, mad, max, min, energy, iqr, entropy of series x (..., N); returns the deviations."""
+def _common(x: np.ndarray, out: dict, dom: str) -> tuple[np.ndarray, np.ndarray]:
+    """mean, std, mad, max, min, energy, iqr of series x (..., N); returns deviations and sorted x."""
     n = x.shape[-1]
     mean = np.add.reduce(x, axis=-1) / n
     d = x - mean[..., None]
@@ -47,13 +47,12 @@ def _common(x: np.ndarray, out: dict, dom: str) -> np.ndarray:
     out[(dom, "min")] = srt[..., 0]
     out[(dom, "energy")] = st._dot(x, x) / n
     out[(dom, "iqr")] = st.iqr_sorted(srt)
-    out[(dom, "entropy")] = st.entropy_sorted(srt)
-    return d
+    return d, srt
 
 
-_PAIR_A, _PAIR_B = [0, 0, 1], [1, 2, 2]
+_PAIR_A, _PAIR_B = np.array([0, 0, 1]), np.array([1, 2, 2])
 _UNIT_AXES = np.eye(3)
-_MEAN_VECTORS = [0, 1, 2, 6, 7, 8, 9, 10, 11, 12, 13, 14]   # tBodyAcc, tBodyAccJerk, tBodyGyro, tBodyGyroJerk
+_MEAN_VECTORS = np.array([0, 1, 2, 6, 7, 8, 9, 10, 11, 12, 13, 14])   # tBodyAcc, tBodyAccJerk, tBodyGyro, tBodyGyroJerk
 
 
 def compute_sources(spans: np.ndarray) -> dict:
@@ -85,8 +84,9 @@ def compute_sources(spans: np.ndarray) -> dict:
     f = st.spectrum(t[:, _FREQ_OF_TIME])                        # (w, 13, 64)
 
     out = {}
-    dt = _common(t, out, "t")
-    df = _common(f, out, "f")
+    dt, t_sorted = _common(t, out, "t")
+    df, f_sorted = _common(f, out, "f")
+    out[("t", "entropy")], out[("f", "entropy")] = st.entropy_sorted_many(t_sorted, f_sorted)
     out[("t", "arCoeff")] = st.arburg(t, 4)
     out[("t3", "sma3")] = np.add.reduce(np.abs(t3), axis=(2, 3)) / WINDOW
     # Pearson from the deviations already at hand.

@@ -55,25 +55,58 @@ def iqr(x: np.ndarray) -> np.ndarray:
     return iqr_sorted(np.sort(x, axis=-1))
 
 
-def entropy_sorted(sorted_x: np.ndarray) -> np.ndarray:
-    """MATLAB image ``entropy`` of data already sorted along the last axis; see ``entropy``."""
-    n = sorted_x.shape[-1]
-    lead = sorted_x.shape[:-1]
+_RUN_PLANS: dict = {}
+
+
+def _run_plan(shapes: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Row bookkeeping for blocks of rows laid end to end: row starts, row of each position, n, log2 n."""
+    if shapes not in _RUN_PLANS:
+        lengths = np.concatenate([np.full(int(np.prod(s[:-1], dtype=np.int64)), s[-1]) for s in shapes])
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        row_start = np.zeros(int(lengths.sum()), dtype=bool)
+        row_start[starts] = True
+        row_of = np.repeat(np.arange(len(lengths)), lengths)
+        _RUN_PLANS[shapes] = row_start, row_of, lengths.astype(np.float64), np.log2(lengths)
+        if len(_RUN_PLANS) > 64:          # batch sizes vary: keep the cache small
+            _RUN_PLANS.pop(next(iter(_RUN_PLANS)))
+    return _RUN_PLANS[shapes]
+
+
+def entropy_sorted_many(*blocks: np.ndarray) -> list[np.ndarray]:
+    """``entropy_sorted`` of several blocks (each sorted along its last axis) in one pass.
+
+    One pass over all rows, whatever their lengths: on a single window the cost is the number of
+    numpy calls, so the time and frequency domains share them.
+    """
+    shapes = tuple(b.shape for b in blocks)
+    row_start, row_of, n, log2_n = _run_plan(shapes)
+    flat = np.concatenate([b.reshape(-1) for b in blocks])
     # Quantisation is monotone, so sorted input gives sorted levels and equal levels form runs:
     # the histogram's non-empty bins are the run lengths, found without a 256-bin histogram.
-    levels = np.floor(255.0 * sorted_x.reshape(-1, n) + 0.5)
-    levels[levels < 0.0] = 0.0
-    levels[levels > 255.0] = 255.0
+    levels = np.floor(flat * 255.0 + 0.5)
+    np.clip(levels, 0.0, 255.0, out=levels)
     new_run = np.empty(levels.shape, dtype=bool)
-    new_run[:, 0] = True
-    np.not_equal(levels[:, 1:], levels[:, :-1], out=new_run[:, 1:])
+    new_run[0] = True
+    np.not_equal(levels[1:], levels[:-1], out=new_run[1:])
+    new_run |= row_start
     run_starts = np.flatnonzero(new_run)
-    lengths = np.empty(len(run_starts))
-    np.subtract(run_starts[1:], run_starts[:-1], out=lengths[:-1])
-    lengths[-1] = levels.size - run_starts[-1]
+    run_lengths = np.empty(len(run_starts))
+    np.subtract(run_starts[1:], run_starts[:-1], out=run_lengths[:-1])
+    run_lengths[-1] = levels.size - run_starts[-1]
     # H = -sum p log2 p with p = c / n  =  log2 n - sum(c log2 c) / n
-    c_log_c = np.bincount(run_starts // n, weights=lengths * np.log2(lengths), minlength=levels.shape[0])
-    return (np.log2(n) - c_log_c / n).reshape(lead)
+    c_log_c = np.bincount(row_of[run_starts], weights=run_lengths * np.log2(run_lengths), minlength=len(n))
+    h = log2_n - c_log_c / n
+    out, i = [], 0
+    for s in shapes:
+        rows = int(np.prod(s[:-1], dtype=np.int64))
+        out.append(h[i:i + rows].reshape(s[:-1]))
+        i += rows
+    return out
+
+
+def entropy_sorted(sorted_x: np.ndarray) -> np.ndarray:
+    """MATLAB image ``entropy`` of data already sorted along the last axis; see ``entropy``."""
+    return entropy_sorted_many(sorted_x)[0]
 
 
 def entropy(x: np.ndarray) -> np.ndarray:

@@ -158,6 +158,9 @@ class Recognizer:
             Wrong shapes or units, times not increasing (the message names the index and both
             times), or ``push`` samples already in this stream. The stream is then unchanged.
         """
+        if self.on_nonfinite != "gap":
+            # The resampler hands holes on as NaN samples; a stream that refuses NaN cannot take them.
+            raise StreamError("push_timestamped needs Recognizer(on_nonfinite='gap'): holes become NaN samples")
         try:
             acc = to_g(np.asarray(acc, dtype=np.float64), acc_unit)
             gyro = to_rad_s(np.asarray(gyro, dtype=np.float64), gyro_unit)

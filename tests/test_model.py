@@ -133,3 +133,18 @@ def test_training_cli_errors_are_one_line(tmp_path, capsys):
     assert har(["train", "--uci-features", str(tmp_path / "UCI"), "--quick"]) == 1
     err = capsys.readouterr().err
     assert "X_train.txt: missing" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_onnx_and_scikit_learn_agree_on_real_windows(tmp_path, sample_recording):
+    from har.model.export import export_onnx
+    from har.model.train import make_pipeline
+
+    acc, gyro, labels = sample_recording["acc"], sample_recording["gyro"], sample_recording["labels"]
+    starts, X = extract_recording(acc, gyro)
+    y = window_labels(labels, starts)
+    X, y = to_official_scale(X[y > 0]), y[y > 0]
+    pipeline = make_pipeline("l2", 0.3, "balanced").fit(X[::2], y[::2])
+    export_onnx(pipeline, tmp_path / "m.onnx", metadata={"purpose": "parity test"})
+    labels_onnx, proba_onnx = ActivityModel(tmp_path / "m.onnx").predict(X)
+    np.testing.assert_allclose(proba_onnx, pipeline.predict_proba(X), atol=1e-5)
+    np.testing.assert_array_equal(labels_onnx, pipeline.predict(X))

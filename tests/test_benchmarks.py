@@ -1,0 +1,51 @@
+"""The benchmark driver runs end to end in --quick mode and writes both reports.
+
+It uses the HAPT cache when present and falls back to the bundled excerpt otherwise (the feature and
+scaling sections then run on ``runtime/data/sample_recording.npz``); TSFEL is optional.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+HEADINGS = ("## 1. Feature extraction", "## 2. Inference", "## 3. End to end", "## 4. Accuracy", "## 5. Scaling")
+SECTIONS = ("features", "inference", "end_to_end", "accuracy", "scaling")
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.run", "--quick", "--out", str(out)],
+                          cwd=REPO, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out, proc
+
+
+def test_quick_run_writes_both_reports(quick_run):
+    out, _ = quick_run
+    md = (out / "RESULTS.md").read_text()
+    for heading in HEADINGS:
+        assert heading in md
+    assert "Machine:" in md and "onnxruntime" in md and "python -m benchmarks.run --quick" in md
+    res = json.loads((out / "results.json").read_text())
+    assert set(SECTIONS) <= set(res["sections"])
+    assert res["quick"] is True
+    assert not list(out.glob("*.tmp")) and not list(out.glob(".*.tmp"))   # atomic writes leave nothing behind
+
+
+def test_quick_run_measured_the_core_paths(quick_run):
+    out, _ = quick_run
+    res = json.loads((out / "results.json").read_text())
+    s = res["sections"]
+    for name in ("features", "inference", "scaling"):
+        assert "error" not in s[name], s[name]
+    ours = s["features"]["rows"][0]
+    assert ours["method"].startswith("ours: batch") and ours["windows_per_s"] > 0
+    engines = {r["method"].split()[0] for r in s["inference"]["rows"]}
+    assert "onnxruntime" in engines
+    stream = [r for r in s["scaling"]["rows"] if r["path"].startswith("streaming") and "skipped" not in r]
+    assert stream and all(r["windows"] > 0 for r in stream)

@@ -11,7 +11,7 @@ from .table import COLUMNS, DOMAIN_SIZE, FREQ_OF_TIME, SOURCE_WIDTH
 WINDOW = 128          # samples per window (2.56 s at 50 Hz)
 HOP = 64              # samples between regular window starts (1.28 s)
 SPAN = WINDOW + 1     # a window also reads the sample after it, for the jerk
-_BATCH = 64           # windows per vectorised pass: temporaries stay in cache, memory stays bounded
+_BATCH = 32           # windows per vectorised pass: temporaries stay in cache, memory stays bounded
 
 
 def _source_keys():

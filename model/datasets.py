@@ -337,6 +337,9 @@ def read_raw_recording(acc_path: Path, labels: np.ndarray | None = None) -> Reco
     per_sample = np.full(len(acc), -1, dtype=np.int8)
     if labels is not None:
         for exp, usr, activity, first, last in labels.astype(np.int64):
+            if exp == experiment and not 1 <= activity <= 12:
+                raise DatasetError(f"labels.txt: activity {activity} for {acc_path.name} is not a HAPT "
+                                   f"label id (1..12)")
             if exp == experiment:
                 if usr != user or first < 1 or last > len(acc) or first > last:
                     raise DatasetError(

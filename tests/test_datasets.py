@@ -95,3 +95,9 @@ def test_the_published_recordings(hapt_recordings):
     assert set(np.unique(r.labels)) <= set(range(-1, 13)) - {0}
     # gravity is in the acc signal: about 1 g on average
     assert 0.9 < np.linalg.norm(r.acc, axis=1).mean() < 1.1
+
+
+def test_rawdata_unknown_activity_is_refused(tmp_path):
+    _write_raw(tmp_path / "RawData", np.zeros((20, 3)), np.zeros((20, 3)), [[1, 1, 13, 3, 9]])
+    with pytest.raises(ds.DatasetError, match="activity 13 for acc_exp01_user01.txt is not a HAPT label id"):
+        ds.load_hapt(tmp_path / "RawData")

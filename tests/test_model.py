@@ -148,3 +148,13 @@ def test_onnx_and_scikit_learn_agree_on_real_windows(tmp_path, sample_recording)
     labels_onnx, proba_onnx = ActivityModel(tmp_path / "m.onnx").predict(X)
     np.testing.assert_allclose(proba_onnx, pipeline.predict_proba(X), atol=1e-5)
     np.testing.assert_array_equal(labels_onnx, pipeline.predict(X))
+
+
+def test_training_refuses_subjects_outside_uci_har(tmp_path, sample_recording, capsys):
+    acc, gyro, labels = sample_recording["acc"], sample_recording["gyro"], sample_recording["labels"]
+    starts, X = extract_recording(acc, gyro)
+    y = window_labels(labels, starts)
+    keep = y > 0
+    _write_uci_folder(tmp_path / "UCI", to_official_scale(X[keep]), y[keep], np.full(keep.sum(), 31))
+    assert har(["train", "--uci-features", str(tmp_path / "UCI"), "--quick"]) == 1
+    assert "subjects [31] are not UCI HAR volunteers" in capsys.readouterr().err

@@ -49,6 +49,7 @@ import numpy as np  # noqa: E402
 
 from . import bench_features as bf  # noqa: E402
 from . import tsfel_features as tf  # noqa: E402
+from har.runtime.files import atomic_write  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -845,21 +846,6 @@ def render(res: dict) -> str:
     return "\n".join(L)
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)                       # mkstemp makes 0600; reports are ordinary files
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def _jsonable(x):
     if isinstance(x, dict):
         return {str(k): _jsonable(v) for k, v in x.items()}
@@ -918,8 +904,8 @@ def run(quick: bool = False, bundled_only: bool = False, sections=None) -> dict:
 
 def write(res: dict, out_dir: Path) -> tuple[Path, Path]:
     md, js = out_dir / "RESULTS.md", out_dir / "results.json"
-    _atomic_write(js, json.dumps(res, indent=1) + "\n")
-    _atomic_write(md, render(res))
+    atomic_write(js, json.dumps(res, indent=1) + "\n")
+    atomic_write(md, render(res))
     return md, js
 
 

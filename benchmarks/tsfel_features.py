@@ -14,13 +14,15 @@ comparison times TSFEL in-process on one core (``n_jobs=None``).
 
 from __future__ import annotations
 
+import io
 import os
-import tempfile
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+
+from har.runtime.files import atomic_write
 
 WINDOW = 128
 FS = 50
@@ -105,15 +107,9 @@ def _load_cache(path: Path):
 
 
 def _save_cache(path: Path, experiment, start, X, names) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, experiment=experiment, start=start, X=X, names=np.array(names))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    buf = io.BytesIO()
+    np.savez(buf, experiment=experiment, start=start, X=X, names=np.array(names))
+    atomic_write(path, buf.getvalue())
 
 
 def features_for(recordings, experiment: np.ndarray, start: np.ndarray, *, workers: int = 1,

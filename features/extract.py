@@ -41,11 +41,11 @@ def _common(x: np.ndarray, out: dict, dom: str) -> tuple[np.ndarray, np.ndarray]
     d = x - mean[..., None]
     srt = np.sort(x, axis=-1)
     out[(dom, "mean")] = mean
-    out[(dom, "std")] = np.sqrt(st._dot(d, d) / n)
+    out[(dom, "std")] = np.sqrt(st.dot(d, d) / n)
     out[(dom, "mad")] = np.add.reduce(np.abs(d), axis=-1) / n
     out[(dom, "max")] = srt[..., -1]
     out[(dom, "min")] = srt[..., 0]
-    out[(dom, "energy")] = st._dot(x, x) / n
+    out[(dom, "energy")] = st.dot(x, x) / n
     out[(dom, "iqr")] = st.iqr_sorted(srt)
     return d, srt
 
@@ -79,7 +79,7 @@ def compute_sources(spans: np.ndarray) -> dict:
     t3[:, 3] = x[:, BODY_GYRO, :WINDOW]
     np.subtract(x[:, BODY_ACC, 1:], x[:, BODY_ACC, :WINDOW], out=t3[:, 2])
     np.subtract(x[:, BODY_GYRO, 1:], x[:, BODY_GYRO, :WINDOW], out=t3[:, 4])
-    np.sqrt(st._dot(t3.transpose(0, 1, 3, 2), t3.transpose(0, 1, 3, 2)), out=t[:, 15:20])
+    np.sqrt(st.dot(t3.transpose(0, 1, 3, 2), t3.transpose(0, 1, 3, 2)), out=t[:, 15:20])
     t[:, 16] = t[:, 15]            # tGravityAccMag is tBodyAccMag: the official quirk
     f = st.spectrum(t[:, _FREQ_OF_TIME])                        # (w, 13, 64)
 

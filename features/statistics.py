@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-_dot = np.vecdot    # a ufunc: one call for a batch of dot products over the last axis
+#: Dot products over the last axis, batched: a ufunc, so one cheap call for any number of rows.
+dot = np.vecdot
 
 
 def _hazen_weights(n: int, percents) -> tuple[np.ndarray, np.ndarray]:
@@ -130,7 +131,7 @@ def arburg(x: np.ndarray, order: int = 4) -> np.ndarray:
     for m in range(1, order + 1):
         efp = ef[:, 1:]
         ebp = eb[:, :-1]
-        k = (-2.0 * _dot(ebp, efp) / (_dot(efp, efp) + _dot(ebp, ebp)))[:, None]
+        k = (-2.0 * dot(ebp, efp) / (dot(efp, efp) + dot(ebp, ebp)))[:, None]
         a[:, 1:m + 1] += k * a[:, m - 1::-1]
         if m < order:
             ef, eb = efp + k * ebp, ebp + k * efp
@@ -139,7 +140,7 @@ def arburg(x: np.ndarray, order: int = 4) -> np.ndarray:
 
 def correlation_from_deviations(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
     """Pearson correlation along the last axis, given deviations from the mean (NaN if constant)."""
-    return _dot(dx, dy) / np.sqrt(_dot(dx, dx) * _dot(dy, dy))
+    return dot(dx, dy) / np.sqrt(dot(dx, dx) * dot(dy, dy))
 
 
 def skewness_kurtosis_from_deviations(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -147,8 +148,8 @@ def skewness_kurtosis_from_deviations(d: np.ndarray) -> tuple[np.ndarray, np.nda
     n = d.shape[-1]
     d2 = d * d
     m2 = np.add.reduce(d2, axis=-1)
-    skew = _dot(d2, d) * np.sqrt(n) / (m2 * np.sqrt(m2))
-    kurt = _dot(d2, d2) * n / (m2 * m2)
+    skew = dot(d2, d) * np.sqrt(n) / (m2 * np.sqrt(m2))
+    kurt = dot(d2, d2) * n / (m2 * m2)
     return skew, kurt
 
 
@@ -186,6 +187,6 @@ def bands_energy(s: np.ndarray) -> np.ndarray:
 
 def angle(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Angle in radians between vectors along the last axis (u and v broadcast)."""
-    cos = _dot(u, v) / np.sqrt(_dot(u, u) * _dot(v, v))
+    cos = dot(u, v) / np.sqrt(dot(u, u) * dot(v, v))
     # Rounding can put |cos| a hair above 1 for parallel vectors; arccos would give NaN.
     return np.arccos(np.clip(cos, -1.0, 1.0))

@@ -36,6 +36,10 @@ def main(argv=None) -> int:
             return run(args)
         from har.model.cli import run
         return run(args)
+    except ImportError as exc:                  # runtime-only install: no training dependencies
+        print(f"har {args.command}: needs the training dependencies ({exc.name or exc} is missing); "
+              f"install them with: pip install 'har-engine[train]'", file=sys.stderr)
+        return 2
     except (ValueError, OSError) as exc:        # bad input: one line, no traceback
         print(f"har {args.command}: {exc}", file=sys.stderr)
         return 1

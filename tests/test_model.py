@@ -158,3 +158,14 @@ def test_training_refuses_subjects_outside_uci_har(tmp_path, sample_recording, c
     _write_uci_folder(tmp_path / "UCI", to_official_scale(X[keep]), y[keep], np.full(keep.sum(), 31))
     assert har(["train", "--uci-features", str(tmp_path / "UCI"), "--quick"]) == 1
     assert "subjects [31] are not UCI HAR volunteers" in capsys.readouterr().err
+
+
+def test_training_commands_without_the_train_extra_say_how_to_install_it(monkeypatch, capsys):
+    import sys
+
+    # As on a runtime-only install: the training modules cannot be imported.
+    for name in ("har.model.train", "har.model.export", "sklearn", "onnx"):
+        monkeypatch.setitem(sys.modules, name, None)
+    assert har(["train", "--quick"]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'har-engine[train]'" in err and "Traceback" not in err

@@ -157,14 +157,13 @@ def _stream_ours(acc, gyro, chunk: int) -> tuple[np.ndarray, float, int]:
     return np.array(lat), total, emitted
 
 
-def bench_stream_ours(recs, chunk: int, repeats: int) -> dict:
-    r0 = recs[0]
-    _stream_ours(r0.acc[:2000], r0.gyro[:2000], chunk)      # warm-up
+def _stream_medians(run_one, recs, repeats: int) -> dict:
+    """Median over repeats of p50/p99 latency and windows/s; ``run_one(rec) -> (latencies, s, windows)``."""
     p50s, p99s, rates, n_lat = [], [], [], 0
     for _ in range(repeats):
         lats, total, emitted = [], 0.0, 0
         for r in recs:
-            lat, t, e = _stream_ours(r.acc, r.gyro, chunk)
+            lat, t, e = run_one(r)
             lats.append(lat)
             total += t
             emitted += e
@@ -173,8 +172,15 @@ def bench_stream_ours(recs, chunk: int, repeats: int) -> dict:
         p50s.append(1e3 * np.percentile(lat, 50))
         p99s.append(1e3 * np.percentile(lat, 99))
         rates.append(emitted / total)
-    return {"chunk": chunk, "windows": n_lat, "windows_per_s": float(np.median(rates)),
-            "ms_per_window_p50": float(np.median(p50s)), "ms_per_window_p99": float(np.median(p99s)),
+    return {"windows": n_lat, "windows_per_s": float(np.median(rates)),
+            "ms_per_window_p50": float(np.median(p50s)), "ms_per_window_p99": float(np.median(p99s))}
+
+
+def bench_stream_ours(recs, chunk: int, repeats: int) -> dict:
+    r0 = recs[0]
+    _stream_ours(r0.acc[:2000], r0.gyro[:2000], chunk)      # warm-up
+    res = _stream_medians(lambda r: _stream_ours(r.acc, r.gyro, chunk), recs, repeats)
+    return {"chunk": chunk, **res,
             "note": "latency of each push that completed a window; windows/s = windows / total push time"}
 
 
@@ -209,21 +215,8 @@ def bench_stream_naive(recs, max_windows: int, repeats: int) -> dict:
     r0 = recs[0]
     _stream_naive(r0.acc, r0.gyro, 2)                        # warm-up
     per_rec = max(1, max_windows // len(recs))
-    p50s, p99s, rates, n_lat = [], [], [], 0
-    for _ in range(repeats):
-        lats, total, emitted = [], 0.0, 0
-        for r in recs:
-            lat, t, e = _stream_naive(r.acc, r.gyro, per_rec)
-            lats.append(lat)
-            total += t
-            emitted += e
-        lat = np.concatenate(lats)
-        n_lat = len(lat)
-        p50s.append(1e3 * np.percentile(lat, 50))
-        p99s.append(1e3 * np.percentile(lat, 99))
-        rates.append(emitted / total)
-    return {"chunk": 1, "windows": n_lat, "windows_per_s": float(np.median(rates)),
-            "ms_per_window_p50": float(np.median(p50s)), "ms_per_window_p99": float(np.median(p99s)),
+    res = _stream_medians(lambda r: _stream_naive(r.acc, r.gyro, per_rec), recs, repeats)
+    return {"chunk": 1, **res,
             "note": f"first {per_rec} windows of each recording; per-sample chain step + naive features"}
 
 

@@ -31,9 +31,8 @@ from .readers import TimedLabels, TimedRecording, read_any
 from .resample import align_streams
 
 __all__ = ["Replay", "load_source", "load_bundled", "load_experiment", "load_raw", "load_npz",
-           "load_file", "window_truth", "ACTIVITY_IDS"]
+           "load_file", "window_truth"]
 
-ACTIVITY_IDS = (1, 2, 3, 4, 5, 6)
 BUNDLED_RECORDING = "data/sample_recording.npz"
 _RAW_NAME = re.compile(r"^acc_exp\d+_user\d+\.txt$")
 

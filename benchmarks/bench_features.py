@@ -71,7 +71,7 @@ def machine_info() -> dict:
 
 def load_recordings(n: int):
     """The first ``n`` HAPT recordings from the local cache (no download)."""
-    from har.model.datasets import DatasetError, load_hapt
+    from har.runtime.tools.hapt import DatasetError, load_hapt
 
     try:
         recs = load_hapt(download=False)

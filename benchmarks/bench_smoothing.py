@@ -21,6 +21,8 @@ import time
 
 import numpy as np
 
+from har.features.contract import MODEL_CLASS_IDS
+
 SETTINGS = [
     ("off", None, None),
     ("ema", "ema", 0.7),
@@ -31,11 +33,11 @@ SETTINGS = [
     ("majority", "majority", 5),
     ("majority", "majority", 7),
 ]
-CLASS_IDS = (1, 2, 3, 4, 5, 6)
+CLASS_IDS = MODEL_CLASS_IDS
 
 
 def load_test_recordings(n: int | None = None):
-    from har.model.datasets import TEST_SUBJECTS, DatasetError, load_hapt
+    from har.runtime.tools.hapt import TEST_SUBJECTS, DatasetError, load_hapt
 
     try:
         recs = [r for r in load_hapt(download=False) if r.user in TEST_SUBJECTS]
@@ -55,7 +57,7 @@ def macro_f1(y_true: np.ndarray, y_pred: np.ndarray, class_ids=CLASS_IDS) -> flo
 
 
 def score(recs, model, smoothing, param) -> dict:
-    from har.model.windows import window_labels
+    from har.runtime.tools.labels import window_labels
     from har.runtime import Recognizer
 
     y_true, y_pred, switches, minutes = [], [], 0, 0.0

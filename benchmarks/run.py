@@ -92,8 +92,8 @@ def machine() -> dict:
 def bundled_recording():
     path = REPO / "runtime" / "data" / "sample_recording.npz"
     if not path.exists():
-        from har.runtime.live import __file__ as live_file  # the installed package's copy
-        path = Path(live_file).parent / "data" / "sample_recording.npz"
+        from importlib import resources  # the installed package's copy
+        path = Path(str(resources.files("har.runtime").joinpath("data/sample_recording.npz")))
     with np.load(path) as d:
         return SimpleNamespace(acc=d["acc"].astype(np.float64), gyro=d["gyro"].astype(np.float64),
                                labels=d["labels"], experiment=int(d["experiment"]), user=int(d["user"]),
@@ -105,7 +105,7 @@ def load_data(bundled_only: bool) -> tuple[list, str | None]:
     if bundled_only:
         return [bundled_recording()], "--bundled-only"
     try:
-        from har.model.datasets import load_hapt
+        from har.runtime.tools.hapt import load_hapt
         return load_hapt(download=False), None
     except Exception as exc:   # noqa: BLE001 - DatasetError, OSError...
         return [bundled_recording()], f"HAPT cache unavailable ({' '.join(str(exc).split())[:200]})"
@@ -317,7 +317,7 @@ def _run_child(cmd, timeout=600, env=None) -> dict:
 def _har_live_cmd():
     script = Path(sys.executable).parent / "har-live"
     return [str(script)] if script.exists() else [sys.executable, "-c",
-                                                  "import sys; from har.runtime.live import main; sys.exit(main())"]
+                                                  "import sys; from har.runtime.tools.live import main; sys.exit(main())"]
 
 
 def parse_live_summary(text: str) -> dict:

@@ -92,7 +92,7 @@ def raw_windows(recordings, experiment: np.ndarray, start: np.ndarray) -> np.nda
 
 
 def cache_path() -> Path:
-    from har.model.datasets import cache_dir
+    from har.runtime.tools.hapt import cache_dir
     return cache_dir() / f"tsfel-{tsfel_version()}-default-w{WINDOW}.npz"
 
 
@@ -172,7 +172,7 @@ def features_for(recordings, experiment: np.ndarray, start: np.ndarray, *, worke
 if __name__ == "__main__":        # pre-compute the cache: python -m benchmarks.tsfel_features [workers]
     import sys
 
-    from har.model.datasets import load_hapt
+    from har.runtime.tools.hapt import load_hapt
     from har.model.windows import load_windows
 
     w = load_windows(hop=64, download=False).labelled()

@@ -1,6 +1,6 @@
 """The UCI HAR signal chain as a pure function with explicit state.
 
-Per recording, continuous and causal (see the features README for the reasons):
+Per recording, continuous and causal, as the official pipeline filtered each recording whole:
 
 1. median filter, kernel 3, zero-padded at both ends of a segment;
 2. Butterworth order 10, 20 Hz low-pass (noise), zero initial state;
@@ -23,13 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from .contract import RAW_CHANNELS, SAMPLE_RATE_HZ
 from .filters import GRAVITY_SOS, GYRO_DRIFT_SOS, NOISE_SOS
 from .iir import sosfilt_rows
 
-SAMPLE_RATE_HZ = 50.0
-
-#: Columns of the raw input: acc x, y, z (g, gravity included), gyro x, y, z (rad/s).
-RAW_CHANNELS = 6
 #: Columns of the chain output: body acc x, y, z (g); gravity x, y, z (g); body gyro x, y, z (rad/s).
 BODY_ACC = slice(0, 3)
 GRAVITY_ACC = slice(3, 6)

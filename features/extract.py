@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from . import statistics as st
+from .contract import HOP, SPAN, WINDOW
+from .errors import HarError, SampleError
 from .chain import BODY_ACC, BODY_GYRO, GRAVITY_ACC, RAW_CHANNELS, ChainState, preprocess
 from .table import COLUMNS, DOMAIN_SIZE, FREQ_OF_TIME, SOURCE_WIDTH
 
-WINDOW = 128          # samples per window (2.56 s at 50 Hz)
-HOP = 64              # samples between regular window starts (1.28 s)
-SPAN = WINDOW + 1     # a window also reads the sample after it, for the jerk
 _BATCH = 32           # windows per vectorised pass: temporaries stay in cache, memory stays bounded
 
 
@@ -138,18 +137,18 @@ def cut_spans(signals: np.ndarray, starts: np.ndarray) -> np.ndarray:
 def check_samples(acc, gyro, *, allow_nonfinite: bool) -> np.ndarray:
     """Validate a chunk of samples; return it as one (n, 6) float64 array (acc then gyro).
 
-    Raises ValueError naming the problem: shapes, dtypes, non-finite values.
+    Raises SampleError naming the problem: shapes, dtypes, non-finite values.
     """
     arrays = []
     for name, a, unit in (("acc", acc, "g"), ("gyro", gyro, "rad/s")):
         a = np.asarray(a)
         if a.dtype.kind != "f":
-            raise ValueError(f"{name}: expected float samples in {unit}, got dtype {a.dtype}")
+            raise SampleError(f"{name}: expected float samples in {unit}, got dtype {a.dtype}")
         if a.ndim != 2 or a.shape[1] != 3:
-            raise ValueError(f"{name}: expected shape (n, 3) (x, y, z in {unit}), got {a.shape}")
+            raise SampleError(f"{name}: expected shape (n, 3) (x, y, z in {unit}), got {a.shape}")
         arrays.append(a)
     if arrays[0].shape[0] != arrays[1].shape[0]:
-        raise ValueError(f"acc has {arrays[0].shape[0]} samples but gyro has {arrays[1].shape[0]}")
+        raise SampleError(f"acc has {arrays[0].shape[0]} samples but gyro has {arrays[1].shape[0]}")
     raw = np.empty((arrays[0].shape[0], RAW_CHANNELS))
     raw[:, :3] = arrays[0]
     raw[:, 3:] = arrays[1]
@@ -158,7 +157,7 @@ def check_samples(acc, gyro, *, allow_nonfinite: bool) -> np.ndarray:
         if bad.any():
             row, col = np.argwhere(bad)[0]
             what = ("acc", "gyro")[col // 3]
-            raise ValueError(
+            raise SampleError(
                 f"{what} sample {row} axis {'xyz'[col % 3]} is {raw[row, col]}: non-finite samples are refused "
                 f"(pass on_nonfinite='gap' to treat them as gaps)")
     return raw
@@ -166,7 +165,7 @@ def check_samples(acc, gyro, *, allow_nonfinite: bool) -> np.ndarray:
 
 def _check_policy(on_nonfinite: str) -> bool:
     if on_nonfinite not in ("raise", "gap"):
-        raise ValueError(f"on_nonfinite must be 'raise' or 'gap', got {on_nonfinite!r}")
+        raise HarError(f"on_nonfinite must be 'raise' or 'gap', got {on_nonfinite!r}")
     return on_nonfinite == "gap"
 
 
@@ -200,18 +199,18 @@ def extract_recording(acc, gyro, starts=None, *, on_nonfinite: str = "raise") ->
     raw = check_samples(acc, gyro, allow_nonfinite=_check_policy(on_nonfinite))
     n = raw.shape[0]
     if n < SPAN:
-        raise ValueError(f"recording has {n} samples: fewer than one window "
+        raise SampleError(f"recording has {n} samples: fewer than one window "
                          f"({WINDOW} samples + 1 for the jerk = {SPAN})")
     if starts is None:
         starts = regular_starts(n)
     else:
         starts = np.asarray(starts)
         if starts.ndim != 1 or (starts.size and starts.dtype.kind not in "iu"):
-            raise ValueError(f"starts: expected a 1-D array of integer sample indices, got {starts.dtype} {starts.shape}")
+            raise HarError(f"starts: expected a 1-D array of integer sample indices, got {starts.dtype} {starts.shape}")
         starts = starts.astype(np.int64)
         bad = (starts < 0) | (starts + SPAN > n)
         if bad.any():
-            raise ValueError(f"starts: window at {starts[bad][0]} does not fit a recording of {n} samples "
+            raise HarError(f"starts: window at {starts[bad][0]} does not fit a recording of {n} samples "
                              f"(need 0 <= start <= {n - SPAN})")
     signals, _ = preprocess(raw, ChainState.initial(), final=True)
     X = np.empty((len(starts), len(COLUMNS)))

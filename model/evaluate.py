@@ -11,7 +11,7 @@ import numpy as np
 
 from har.runtime.files import atomic_write
 
-from .datasets import LABEL_NAMES
+from har.features.contract import LABEL_NAMES, MODEL_CLASS_IDS
 
 #: Comparison points stated in every report.
 REFERENCES = (
@@ -44,7 +44,7 @@ class Evaluation:
         }
 
 
-def evaluate(y_true, y_pred, subjects, class_ids=(1, 2, 3, 4, 5, 6)) -> Evaluation:
+def evaluate(y_true, y_pred, subjects, class_ids=MODEL_CLASS_IDS) -> Evaluation:
     """Metrics of predicted class ids against true ones.
 
     Parameters

@@ -26,29 +26,27 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from har.features import FEATURE_DIGEST, FEATURE_NAMES, FEATURES_VERSION, N_FEATURES
-
+from har.features.contract import (LABEL_NAMES, META_CLASS_IDS, META_CLASS_NAMES, META_CREATED, META_FEATURE_DIGEST,
+                                   META_FEATURE_SCALE, META_FEATURES_VERSION, META_N_FEATURES, ONNX_INPUT, ONNX_LABEL,
+                                   ONNX_PROBABILITIES, REQUIRED_META, SCALE_OFFICIAL)
+from har.features.errors import HarError
 from har.runtime.files import atomic_write
-
-from .datasets import LABEL_NAMES
 
 #: Opset 13 has Softmax over one axis (not the flattened 2-D form of opset <= 12); with IR 8 the
 #: file loads in every ONNX Runtime since 1.10, including the reduced mobile builds.
 OPSET = 13
 IR_VERSION = 8
 
-INPUT_NAME = "features"
-PROBA_NAME = "probabilities"
-LABEL_NAME = "label"
-FEATURE_SCALE = "uci_official_minmax"
+INPUT_NAME = ONNX_INPUT
+PROBA_NAME = ONNX_PROBABILITIES
+LABEL_NAME = ONNX_LABEL
+FEATURE_SCALE = SCALE_OFFICIAL
 
 #: Keys :func:`export_onnx` fills in itself; a caller may not override them.
-RESERVED_KEYS = (
-    "class_ids", "class_names", "feature_names_digest", "features_version",
-    "feature_scale", "n_features", "created",
-)
+RESERVED_KEYS = (*REQUIRED_META, META_CREATED)
 
 
-class ExportError(ValueError):
+class ExportError(HarError):
     """The estimator cannot be exported as the scaler + linear softmax graph."""
 
 
@@ -259,13 +257,13 @@ def _metadata_props(metadata: dict, class_ids: np.ndarray) -> dict[str, str]:
 
     props = {str(k): _to_text(v) for k, v in metadata.items()}
     props.update({
-        "class_ids": json.dumps([int(c) for c in class_ids]),
-        "class_names": json.dumps([LABEL_NAMES[int(c)] for c in class_ids]),
-        "feature_names_digest": FEATURE_DIGEST,
-        "features_version": FEATURES_VERSION,
-        "feature_scale": FEATURE_SCALE,
-        "n_features": str(N_FEATURES),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        META_CLASS_IDS: json.dumps([int(c) for c in class_ids]),
+        META_CLASS_NAMES: json.dumps([LABEL_NAMES[int(c)] for c in class_ids]),
+        META_FEATURE_DIGEST: FEATURE_DIGEST,
+        META_FEATURES_VERSION: FEATURES_VERSION,
+        META_FEATURE_SCALE: FEATURE_SCALE,
+        META_N_FEATURES: str(N_FEATURES),
+        META_CREATED: datetime.now(timezone.utc).isoformat(timespec="seconds"),
     })
     return props
 

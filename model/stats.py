@@ -24,7 +24,7 @@ import numpy as np
 
 from har.runtime.files import atomic_write
 
-from .datasets import LABEL_NAMES
+from har.features.contract import LABEL_NAMES
 
 #: Percentiles of the per-feature summary.
 QUANTILES = (5, 25, 50, 75, 95)

@@ -20,10 +20,10 @@ from har.features import (FEATURE_DIGEST, FEATURES_VERSION, HOP, SPAN, extract_r
                           to_official_scale)
 
 from har.runtime.files import atomic_write
+from har.runtime.tools.labels import window_labels
 
-from .datasets import TEST_SUBJECTS, DatasetError, Recording, cache_dir, load_hapt, sdist_path
+from har.runtime.tools.hapt import TEST_SUBJECTS, DatasetError, Recording, cache_dir, load_hapt, sdist_path
 
-ACTIVITY_IDS = (1, 2, 3, 4, 5, 6)
 
 
 @dataclass(frozen=True)
@@ -59,22 +59,6 @@ class WindowSet:
         """(train, test) by the UCI HAR subject split."""
         test = np.isin(self.subject, TEST_SUBJECTS)
         return self.select(~test), self.select(test)
-
-
-def window_labels(labels: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Activity id of each window (0 unless all SPAN samples share one label in 1..6).
-
-    Parameters
-    ----------
-    labels : ndarray, shape (n,), int
-        Per-sample labels (-1, 1..12).
-    starts : ndarray, shape (k,), int
-        Window starts (samples).
-    """
-    spans = labels[np.asarray(starts)[:, None] + np.arange(SPAN)]
-    first = spans[:, 0]
-    uniform = (spans == first[:, None]).all(axis=1)
-    return np.where(uniform & np.isin(first, ACTIVITY_IDS), first, 0).astype(np.int64)
 
 
 def recording_windows(rec: Recording, hop: int = HOP) -> WindowSet:

@@ -1,9 +1,11 @@
-"""Exceptions raised by the runtime for bad user input."""
+"""Exceptions raised by the runtime for bad user input, all under the engine's ``HarError``."""
 
 from __future__ import annotations
 
+from har.features.errors import HarError
 
-class SourceError(ValueError):
+
+class SourceError(HarError):
     """A recording file that cannot be read as the format it claims to be.
 
     The message names the file, the line (1-based, as a text editor shows it), the column and
@@ -41,7 +43,7 @@ class SourceError(ValueError):
         super().__init__(f"{where}: {problem}")
 
     def __reduce__(self):
-        # ValueError pickles as cls(*args); keyword-only fields would be lost across processes.
+        # Exceptions pickle as cls(*args); keyword-only fields would be lost across processes.
         return (_rebuild, (self.file, self.problem, self.line, self.column))
 
 
@@ -49,9 +51,9 @@ def _rebuild(file, problem, line, column):
     return SourceError(file, problem, line=line, column=column)
 
 
-class ModelError(ValueError):
+class ModelError(HarError):
     """A model file that is missing, corrupt, not ours, or made for other features."""
 
 
-class StreamError(ValueError):
+class StreamError(HarError):
     """Samples a stream cannot take: wrong shape, units, or time going backwards."""

@@ -11,12 +11,15 @@ import numpy as np
 import onnxruntime as ort
 
 from har.features import FEATURE_DIGEST, FEATURES_VERSION, N_FEATURES
+from har.features.contract import (META_CLASS_IDS, META_CLASS_NAMES, META_FEATURE_DIGEST, META_FEATURE_SCALE,
+                                   META_FEATURES_VERSION, META_N_FEATURES, ONNX_LABEL, ONNX_PROBABILITIES,
+                                   REQUIRED_META, SCALE_OFFICIAL)
 
 from .errors import ModelError
 
-FEATURE_SCALE = "uci_official_minmax"
+FEATURE_SCALE = SCALE_OFFICIAL
 BUNDLED_MODEL = "data/model.onnx"
-_REQUIRED = ("class_ids", "class_names", "feature_names_digest", "features_version", "feature_scale", "n_features")
+_REQUIRED = REQUIRED_META
 
 
 def bundled_model_path() -> Path:
@@ -47,25 +50,25 @@ class ActivityModel:
         missing = [k for k in _REQUIRED if k not in meta]
         if missing:
             raise ModelError(f"{where}: not an activity model of this engine (metadata lacks {', '.join(missing)})")
-        if meta["features_version"] != FEATURES_VERSION:
+        if meta[META_FEATURES_VERSION] != FEATURES_VERSION:
             raise ModelError(f"{where}: trained on features version {meta['features_version']}, this engine computes "
                              f"version {FEATURES_VERSION}; retrain it with `har train`")
-        if meta["feature_names_digest"] != FEATURE_DIGEST:
+        if meta[META_FEATURE_DIGEST] != FEATURE_DIGEST:
             raise ModelError(f"{where}: trained on other feature columns (digest {meta['feature_names_digest']}, "
                              f"expected {FEATURE_DIGEST}); retrain it with `har train`")
-        if meta["feature_scale"] != FEATURE_SCALE:
+        if meta[META_FEATURE_SCALE] != FEATURE_SCALE:
             raise ModelError(f"{where}: expects features on scale {meta['feature_scale']!r}, this engine emits "
                              f"{FEATURE_SCALE!r}")
         inputs = self.session.get_inputs()
-        if len(inputs) != 1 or inputs[0].shape[-1] != N_FEATURES or int(meta["n_features"]) != N_FEATURES:
+        if len(inputs) != 1 or inputs[0].shape[-1] != N_FEATURES or int(meta[META_N_FEATURES]) != N_FEATURES:
             raise ModelError(f"{where}: input is {[i.shape for i in inputs]}, expected one [N, {N_FEATURES}] tensor")
         outputs = {o.name for o in self.session.get_outputs()}
-        if not {"label", "probabilities"} <= outputs:
+        if not {ONNX_LABEL, ONNX_PROBABILITIES} <= outputs:
             raise ModelError(f"{where}: outputs are {sorted(outputs)}, expected 'label' and 'probabilities'")
         self.input_name = inputs[0].name
         self.metadata = meta
-        self.class_ids = tuple(int(c) for c in json.loads(meta["class_ids"]))
-        self.class_names = tuple(json.loads(meta["class_names"]))
+        self.class_ids = tuple(int(c) for c in json.loads(meta[META_CLASS_IDS]))
+        self.class_names = tuple(json.loads(meta[META_CLASS_NAMES]))
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Class ids and probabilities of feature rows.
@@ -83,7 +86,7 @@ class ActivityModel:
             Columns in the order of ``class_ids``.
         """
         X = np.ascontiguousarray(X, dtype=np.float32).reshape(-1, N_FEATURES)
-        label, proba = self.session.run(["label", "probabilities"], {self.input_name: X})
+        label, proba = self.session.run([ONNX_LABEL, ONNX_PROBABILITIES], {self.input_name: X})
         return label, proba
 
     @property

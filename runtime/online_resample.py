@@ -1,6 +1,6 @@
 """Timestamped samples in, 50 Hz grid samples out, one push at a time.
 
-The streaming counterpart of :mod:`har.runtime.resample`. A phone delivers acceleration and
+The streaming counterpart of :mod:`har.runtime.tools.resample`. A phone delivers acceleration and
 angular rate at jittery times, often at 100 or 200 Hz; the engine needs the regular grid
 ``t0 + k / rate_hz`` where ``t0`` is the time of the first sample. :class:`OnlineResampler` emits
 each grid sample as soon as the input has passed its time, by linear interpolation between the two
@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from har.features.contract import SAMPLE_RATE_HZ
 from har.features.iir import sosfilt_rows
 
 from .errors import StreamError
@@ -39,7 +40,7 @@ from .units import to_g, to_rad_s
 
 __all__ = ["GapEvent", "OnlineResampler"]
 
-ENGINE_RATE_HZ = 50.0
+ENGINE_RATE_HZ = SAMPLE_RATE_HZ
 # Same rules as the batch resampler (resample.py): faster than 1.2 x the grid rate is "fast".
 _FAST_INPUT_RATIO = 1.2
 _CUTOFF_OVER_RATE = 0.4

@@ -23,7 +23,7 @@ def uci_reference() -> Path:
 @pytest.fixture(scope="session")
 def hapt_recordings():
     """All 61 HAPT recordings (fetched into the cache on first use), or a skip saying why not."""
-    from har.model.datasets import DatasetError, load_hapt
+    from har.runtime.tools.hapt import DatasetError, load_hapt
 
     try:
         return {r.experiment: r for r in load_hapt(download=True)}

@@ -8,7 +8,7 @@ import tarfile
 import numpy as np
 import pytest
 
-from har.model import datasets as ds
+from har.runtime.tools import hapt as ds
 
 
 def test_the_unpickler_refuses_anything_outside_its_list():

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import re
 
+from importlib import resources
+
 import numpy as np
 import pytest
 
 from har.features import regular_starts
-from har.runtime import live
+from har.runtime.tools import live
 
 N_BUNDLED = 14500          # samples of runtime/data/sample_recording.npz
 
@@ -147,7 +149,7 @@ def test_json_lines_parse_one_per_window(capsys):
 
 @pytest.fixture(scope="module")
 def sample():
-    with np.load(live.__file__.replace("live.py", "data/sample_recording.npz")) as d:
+    with np.load(str(resources.files("har.runtime").joinpath("data/sample_recording.npz"))) as d:
         return {k: d[k] for k in d.files}
 
 

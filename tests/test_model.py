@@ -8,9 +8,9 @@ import pytest
 
 from har.features import FEATURE_DIGEST, FEATURES_VERSION, extract_recording, to_official_scale
 from har.model.evaluate import evaluate
-from har.model.windows import window_labels
+from har.runtime.tools.labels import window_labels
 from har.runtime import ActivityModel, ModelError, Recognizer, bundled_model_path
-from har.runtime.cli import main as har
+from har.model.cli import main as har
 
 
 def test_window_labels_need_one_activity_over_all_129_samples():

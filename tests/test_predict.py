@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import csv
 
+from importlib import resources
+
 import numpy as np
 import pytest
 
 from har.features import regular_starts
-from har.runtime import cli, live
+from har.model import cli
+from har.runtime.tools import live
 
 
 @pytest.fixture(scope="module")
 def sample():
-    with np.load(live.__file__.replace("live.py", "data/sample_recording.npz")) as d:
+    with np.load(str(resources.files("har.runtime").joinpath("data/sample_recording.npz"))) as d:
         return {k: d[k] for k in d.files}
 
 

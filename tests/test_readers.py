@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from har.runtime.errors import SourceError
-from har.runtime.readers import (
+from har.runtime.tools.readers import (
     TimedRecording,
     read_any,
     read_csv,

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from har.runtime.readers import TimedStream
-from har.runtime.resample import align_streams, gap_ranges, resample_to_grid
+from har.runtime.tools.readers import TimedStream
+from har.runtime.tools.resample import align_streams, gap_ranges, resample_to_grid
 
 RATE = 50.0
 

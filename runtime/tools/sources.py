@@ -4,16 +4,16 @@
 in both. A :class:`Replay` is either
 
 - a 50 Hz recording (the bundled excerpt, a HAPT experiment, an official RawData file, an ``.npz``,
-  or a timestamped file put on the 50 Hz grid with :func:`har.runtime.resample.align_streams`; NaN
+  or a timestamped file put on the 50 Hz grid with :func:`har.runtime.tools.resample.align_streams`; NaN
   grid samples are gaps), pushed with ``Recognizer.push``; or
 - a timestamped recording whose two sensors share one time base (engine CSV, HyperIMU), pushed
   with ``Recognizer.push_timestamped`` when the recognizer has it.
 
 Per-sample labels, when the file has them, give each window its true activity (the one label of
-all its samples, as :func:`har.model.windows.window_labels` defines it; 0 when mixed).
+all its samples, as :func:`har.runtime.tools.labels.window_labels` defines it; 0 when mixed).
 
-numpy only (plus the runtime's readers); the HAPT loaders of ``har.model.datasets`` are numpy-only
-and imported lazily.
+numpy only (plus the runtime's readers); the HAPT loaders of ``har.runtime.tools.hapt`` are
+imported when a HAPT recording is asked for.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ import numpy as np
 
 from har.features import SAMPLE_RATE_HZ, SPAN, regular_starts
 
-from .errors import SourceError
+from ..errors import SourceError
+from .labels import window_labels
 from .readers import TimedLabels, TimedRecording, read_any
 from .resample import align_streams
 
@@ -126,8 +127,6 @@ def window_truth(labels: np.ndarray, starts: np.ndarray) -> np.ndarray:
     -------
     ndarray, shape (k,), int64
     """
-    from har.model.windows import window_labels   # numpy-only module, no sklearn
-
     return window_labels(np.asarray(labels).reshape(-1), starts)
 
 
@@ -150,7 +149,7 @@ def load_bundled() -> Replay:
 
 def load_experiment(experiment: int) -> Replay:
     """A HAPT experiment (1..61) from the dataset cache; never downloads."""
-    from har.model.datasets import load_experiment as _load
+    from .hapt import load_experiment as _load
 
     if not 1 <= experiment <= 61:
         raise SourceError("--experiment", f"HAPT has experiments 1..61, got {experiment}")
@@ -161,7 +160,7 @@ def load_experiment(experiment: int) -> Replay:
 
 def load_raw(path) -> Replay:
     """An official UCI RawData ``acc_expXX_userYY.txt`` (+ ``gyro_`` sibling, ``labels.txt``)."""
-    from har.model.datasets import read_matrix, read_raw_recording
+    from .hapt import read_matrix, read_raw_recording
 
     path = Path(path)
     _require_exists(path)
@@ -215,7 +214,7 @@ def load_file(path, *, acc_unit: str | None = None, gyro_unit: str | None = None
     path : path-like
         Engine CSV, Sensor Logger folder or zip, phyphox or HyperIMU file.
     acc_unit, gyro_unit : str, optional
-        Units of an engine CSV (see :func:`har.runtime.readers.read_csv`).
+        Units of an engine CSV (see :func:`har.runtime.tools.readers.read_csv`).
     timestamped : bool, optional
         True: keep the file's own timestamps for ``Recognizer.push_timestamped``. False: resample
         onto the 50 Hz grid here. Default: timestamped when the recognizer offers
@@ -226,7 +225,7 @@ def load_file(path, *, acc_unit: str | None = None, gyro_unit: str | None = None
     rec = read_any(path, acc_unit=acc_unit, gyro_unit=gyro_unit)
     same_clock = (len(rec.acc) == len(rec.gyro)) and np.array_equal(rec.acc.t, rec.gyro.t)
     if timestamped is None:
-        from .recognizer import Recognizer
+        from ..recognizer import Recognizer
 
         timestamped = same_clock and hasattr(Recognizer, "push_timestamped")
     if timestamped and same_clock:

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from har.features.contract import SAMPLE_RATE_HZ
+
 from .readers import TimedStream
 
 __all__ = ["GridSamples", "resample_to_grid", "align_streams", "gap_ranges"]
 
-ENGINE_RATE_HZ = 50.0
+ENGINE_RATE_HZ = SAMPLE_RATE_HZ
 # Input counts as "faster than the grid" above this multiple of the grid rate; jittery phone
 # streams nominally at the grid rate stay below it and are interpolated unfiltered.
 _FAST_INPUT_RATIO = 1.2

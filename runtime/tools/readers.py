@@ -3,7 +3,7 @@
 Every reader returns a :class:`TimedRecording` in the engine's units: acceleration **with
 gravity** in **g**, angular rate in **rad/s**, axes as Android reports them (a phone lying flat,
 screen up, reads about +1 g on z). Timestamps are seconds and strictly increasing; the sensors keep
-their own time bases, and :func:`har.runtime.resample.align_streams` puts them on the 50 Hz grid.
+their own time bases, and :func:`har.runtime.tools.resample.align_streams` puts them on the 50 Hz grid.
 
 Readers never guess past bad data: a cell that is not a number, a missing column, a timestamp that
 goes backwards or an empty file raises :class:`~har.runtime.errors.SourceError` naming the file, the
@@ -51,8 +51,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import SourceError
-from .units import to_g, to_rad_s
+from har.features.contract import ACTIVITIES, UNLABELLED
+
+from ..errors import SourceError
+from ..units import to_g, to_rad_s
 
 __all__ = [
     "TimedStream",
@@ -67,8 +69,7 @@ __all__ = [
 
 CSV_COLUMNS = ("t", "acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
 LABEL_COLUMN = "label"
-UNLABELLED = -1
-N_ACTIVITIES = 12
+N_ACTIVITIES = len(ACTIVITIES)
 
 
 @dataclass(frozen=True, eq=False)

@@ -21,9 +21,11 @@ import math
 import sys
 from pathlib import Path
 
-from .errors import SourceError, StreamError
-from .files import atomic_write
-from .units import ACC_UNITS, GYRO_UNITS
+from har.features.errors import HarError
+
+from ..errors import SourceError, StreamError
+from ..files import atomic_write
+from ..units import ACC_UNITS, GYRO_UNITS
 
 
 def add_parser(sub):
@@ -40,7 +42,7 @@ def add_parser(sub):
 
 def predict_source(source, model) -> list:
     """All predictions of one replay source (whole recording pushed at once, then flushed)."""
-    from .recognizer import Recognizer
+    from ..recognizer import Recognizer
 
     recognizer = Recognizer(model)
     preds = source.push(recognizer, 0, len(source)) + recognizer.flush()
@@ -69,9 +71,7 @@ def write_atomic(path: Path, header: list[str], rows: list[list]) -> None:
 
 
 def run(args) -> int:
-    from har.model.datasets import DatasetError
-
-    from .model import load_model
+    from ..model import load_model
     from .sources import load_any_input
 
     out = Path(args.out)
@@ -87,7 +87,7 @@ def run(args) -> int:
             if len(source) == 0:
                 raise SourceError(name, "no samples")
             preds = predict_source(source, model)
-        except (SourceError, StreamError, DatasetError, OSError, ValueError) as exc:
+        except (HarError, OSError) as exc:
             message = " ".join(str(exc).split()) or type(exc).__name__
             print(f"har predict: {message}", file=sys.stderr)
             failed.append(name)

@@ -33,18 +33,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
-from .errors import ModelError, SourceError, StreamError
-from .units import ACC_UNITS, GYRO_UNITS
+from har.features.contract import ACTIVITY_BY_NAME, LABEL_NAMES, MODEL_CLASS_NAMES, UNKNOWN_LETTER
+
+from har.features.errors import HarError
+
+from ..errors import SourceError
+from ..units import ACC_UNITS, GYRO_UNITS
 
 PROG = "har-live"
 #: Samples per push: 160 ms of 50 Hz data, a phone's usual sensor batch.
 CHUNK = 8
 #: Without --speed or --fast, a replay is paced to last about this long.
 TARGET_REPLAY_S = 15.0
-#: Timeline letters, one per window.
-LETTERS = {"WALKING": "W", "WALKING_UPSTAIRS": "U", "WALKING_DOWNSTAIRS": "D", "SITTING": "s",
-           "STANDING": "S", "LAYING": "L"}
-INVALID_LETTER = "?"
 #: Redraws of the live view per second, at most.
 _REDRAW_HZ = 20.0
 
@@ -83,7 +83,7 @@ class Pacer:
 
     def __init__(self, speed: float | None, clock=time.perf_counter, sleep=time.sleep):
         if speed is not None and not speed > 0:
-            raise ValueError(f"--speed must be positive, got {speed}")
+            raise HarError(f"--speed must be positive, got {speed}")
         self.speed = speed
         self.clock = clock
         self.sleep = sleep
@@ -153,8 +153,9 @@ def peak_rss_mb() -> float:
 
 def letter(prediction) -> str:
     if not prediction.valid:
-        return INVALID_LETTER
-    return LETTERS.get(prediction.label, prediction.label[:1] or INVALID_LETTER)
+        return UNKNOWN_LETTER
+    activity = ACTIVITY_BY_NAME.get(prediction.label)
+    return activity.letter if activity is not None else (prediction.label[:1] or UNKNOWN_LETTER)
 
 
 def _clock(seconds: float) -> str:
@@ -194,7 +195,7 @@ class LineView:
         conf = f"{p.confidence:.2f}" if p.valid else "  - "
         line = f"{_clock(p.t_start)}-{_clock(p.t_end)}  {letter(p)}  {p.label:<18} {conf}"
         if self.labelled:
-            line += f"  true {LABEL_NAMES_SHORT.get(truth, '(no single label)')}"
+            line += f"  true {LABEL_NAMES.get(truth, '(no single label)')}"
         print(line, file=self.out, flush=True)
 
     def tick(self, t_now, run):
@@ -204,8 +205,6 @@ class LineView:
         pass
 
 
-LABEL_NAMES_SHORT = {1: "WALKING", 2: "WALKING_UPSTAIRS", 3: "WALKING_DOWNSTAIRS", 4: "SITTING",
-                     5: "STANDING", 6: "LAYING"}
 
 
 class TtyView(LineView):
@@ -245,7 +244,7 @@ class TtyView(LineView):
         status = f" {_clock(t_now)} / {_clock(self.replay.duration_s)}  {activity}"
         if self.labelled and last is not None:
             truth = run.truth[-1]
-            status += f"   true {LABEL_NAMES_SHORT.get(truth, '(no single label)')}"
+            status += f"   true {LABEL_NAMES.get(truth, '(no single label)')}"
         room = width - 11
         tail = "".join(self.timeline[-room:])
         timeline = f" timeline {tail}"
@@ -269,7 +268,7 @@ class JsonView(LineView):
                                  for k, v in p.probabilities.items()},
                "latency_ms": round(run.latencies_ms[-1], 4), "valid": p.valid}
         if self.labelled:
-            obj["true_label"] = LABEL_NAMES_SHORT.get(truth)
+            obj["true_label"] = LABEL_NAMES.get(truth)
         self.out.write(json.dumps(obj) + "\n")
         self.out.flush()
 
@@ -361,7 +360,7 @@ def summary_lines(source, model, run: Run, speed) -> list[str]:
         if run.rss_before_mb is not None else ""
     lines.append(f"memory      peak RSS {peak_rss_mb():.1f} MB{before}")
     tl = "".join(letter(p) for p in preds)
-    legend = "  ".join(f"{v}={k}" for k, v in LETTERS.items()) + f"  {INVALID_LETTER}=gap"
+    legend = "  ".join(f"{ACTIVITY_BY_NAME[n].letter}={n}" for n in MODEL_CLASS_NAMES) + f"  {UNKNOWN_LETTER}=gap"
     lines.append(f"timeline    {legend}")
     for i in range(0, len(tl), 64):
         lines.append(f"  {i:5d}     {tl[i:i + 64]}")
@@ -397,14 +396,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    from har.model.datasets import DatasetError
-
     view = None
     try:
         if args.speed is not None and not args.speed > 0:
-            raise ValueError(f"--speed must be positive, got {args.speed:g}")
-        from .model import load_model
-        from .recognizer import Recognizer
+            raise HarError(f"--speed must be positive, got {args.speed:g}")
+        from ..model import load_model
+        from ..recognizer import Recognizer
         from .sources import load_source
 
         model = load_model(args.model)
@@ -428,7 +425,7 @@ def main(argv=None) -> int:
             print(f"{PROG}: {run.expected - len(run.predictions)} window(s) lost", file=sys.stderr)
             return 1
         return 0
-    except (SourceError, ModelError, StreamError, DatasetError, OSError, ValueError) as exc:
+    except (HarError, OSError) as exc:
         if isinstance(view, TtyView) and view.drawn:
             sys.stdout.write("\n")
         message = " ".join(str(exc).split()) or type(exc).__name__

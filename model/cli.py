@@ -18,7 +18,7 @@ import sys
 
 import numpy as np
 
-from har.features import FEATURE_NAMES, HarError
+from har.features import FEATURE_NAMES, HarError, from_official_scale
 from har.features.contract import MODEL_CLASS_IDS
 
 from har.runtime.tools import predict as predict_cmd
@@ -215,7 +215,8 @@ def evaluate_cmd(args) -> int:
     unknown = sorted(set(np.unique(test.y)) - set(model.class_ids))
     if unknown:
         raise DatasetError(f"test windows have class ids {unknown} the model does not know ({model.class_ids})")
-    labels, _ = model.predict(test.X)
+    # Window sets hold the official scale (as the published files do); models take raw features.
+    labels, _ = model.predict(from_official_scale(test.X))
     ev = evaluate(test.y, labels, test.subject, model.class_ids)
     print(report_text(ev, context=f"Model: {model.path}"))
     # The bundled model lives inside the installed package: its report goes to reports/ instead.

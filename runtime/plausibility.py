@@ -33,3 +33,16 @@ def implausible_samples(acc: np.ndarray, gyro: np.ndarray) -> np.ndarray:
     """
     with np.errstate(invalid="ignore"):
         return (np.abs(acc) > MAX_ACC_G).any(axis=1) | (np.abs(gyro) > MAX_GYRO_RAD_S).any(axis=1)
+
+
+def any_implausible(acc: np.ndarray, gyro: np.ndarray) -> bool:
+    """Whether any sample is outside the physical range (``implausible_samples(...).any()``).
+
+    A phone pushes a few samples at a time: for those, plain Python floats are several times
+    cheaper than numpy's per-call overhead.
+    """
+    if len(acc) <= 8:
+        a, g = acc.tolist(), gyro.tolist()
+        return (any(abs(v) > MAX_ACC_G for row in a for v in row)
+                or any(abs(v) > MAX_GYRO_RAD_S for row in g for v in row))
+    return bool(implausible_samples(acc, gyro).any())

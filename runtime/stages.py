@@ -22,7 +22,7 @@ from har.features.contract import HOP, SPAN
 from .errors import StreamError
 from .model import ActivityModel
 from .online_resample import GapEvent, OnlineResampler
-from .plausibility import implausible_samples
+from .plausibility import any_implausible, implausible_samples
 from .smoothing import Smoother
 
 #: Samples handed to the extractor at once: a long push is cut into pieces of this size, so that the
@@ -104,16 +104,22 @@ class FeatureStage:
 
     def push(self, samples: Samples) -> Windows:
         acc, gyro = samples.acc, samples.gyro
-        bad = implausible_samples(acc, gyro)
-        if bad.any():
-            if self.extractor.on_nonfinite != "gap":
+        if any_implausible(acc, gyro):
+            bad = implausible_samples(acc, gyro) & np.isfinite(acc).all(axis=1) & np.isfinite(gyro).all(axis=1)
+            if bad.any() and self.extractor.on_nonfinite != "gap":
                 i = int(np.flatnonzero(bad)[0])
                 raise StreamError(f"sample {i} is outside the sensors' physical range "
                                   f"(acc {acc[i].tolist()} g, gyro {gyro[i].tolist()} rad/s)")
+            # Infinities are the extractor's to judge (a gap, or refused under "raise").
             acc, gyro = acc.copy(), gyro.copy()
             acc[bad] = np.nan
             gyro[bad] = np.nan
             self.n_implausible += int(bad.sum())
+        try:
+            if len(acc) <= MAX_CHUNK:
+                return Windows(*self.extractor.push(acc, gyro))
+        except SampleError as exc:
+            raise StreamError(str(exc)) from None
         parts = []
         try:
             for i in range(0, max(len(acc), 1), MAX_CHUNK):
@@ -139,9 +145,13 @@ class ModelStage:
 
     def __init__(self, model: ActivityModel):
         self.model = model
+        self._none = Scores(np.empty(0, dtype=np.int64), np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64),
+                            np.empty((0, len(model.class_ids))))
 
     def push(self, windows: Windows) -> Scores:
         k = len(windows)
+        if k == 0:
+            return self._none
         valid = ~np.isnan(windows.X).all(axis=1) if k else np.zeros(0, dtype=bool)
         labels = np.zeros(k, dtype=np.int64)
         proba = np.full((k, len(self.model.class_ids)), np.nan)

@@ -17,6 +17,8 @@ from har.features.contract import (META_CLASS_IDS, META_CLASS_NAMES, META_FEATUR
 
 from .errors import ModelError
 
+__all__ = ["ActivityModel", "load_model", "bundled_model_path", "FEATURE_SCALE"]
+
 FEATURE_SCALE = SCALE_RAW
 BUNDLED_MODEL = "data/model.onnx"
 _REQUIRED = REQUIRED_META

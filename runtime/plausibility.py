@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["MAX_ACC_G", "MAX_GYRO_RAD_S", "implausible_samples", "any_implausible"]
+
 #: Largest plausible |acceleration| on one axis, g.
 MAX_ACC_G = 16.0
 #: Largest plausible |angular rate| on one axis, rad/s (2000 deg/s).

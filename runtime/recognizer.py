@@ -16,6 +16,8 @@ from .smoothing import METHODS as SMOOTHING_METHODS
 from .smoothing import Smoother
 from .stages import FeatureStage, ModelStage, ResampleStage, Samples, Scores, SmoothingStage
 
+__all__ = ["Recognizer", "Prediction"]
+
 
 @dataclass(frozen=True)
 class Prediction:

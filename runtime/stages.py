@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from har.features import N_FEATURES, SampleError, StreamingExtractor
-from har.features.contract import HOP, SPAN
+from har.features.contract import HOP
 
 from .errors import StreamError
 from .model import ActivityModel
@@ -200,4 +200,4 @@ def _joined(parts: list) -> Windows:
 
 
 __all__ = ["Samples", "Windows", "Scores", "ResampleStage", "FeatureStage", "ModelStage", "SmoothingStage",
-           "GapEvent", "MAX_CHUNK", "SPAN"]
+           "MAX_CHUNK"]

@@ -41,3 +41,30 @@ def test_the_activity_names_are_written_in_one_module():
             if '"WALKING_UPSTAIRS"' in text or "'WALKING_UPSTAIRS'" in text:
                 hits.append(str(path.relative_to(root)))
     assert hits == ["features/contract.py"]
+
+
+@pytest.mark.parametrize("package", ["har.features", "har.runtime"])
+def test_all_lists_exactly_the_public_names_a_package_exports(package):
+    import importlib
+    import types
+
+    pkg = importlib.import_module(package)
+    public = {n for n, v in vars(pkg).items() if not n.startswith("_") and not isinstance(v, types.ModuleType)
+              and n not in ("annotations",)}
+    assert set(pkg.__all__) == public
+    for name in pkg.__all__:
+        assert getattr(pkg, name) is not None
+
+
+def test_every_name_in_a_module_all_exists():
+    import importlib
+    import pkgutil
+
+    import har.features
+    import har.runtime
+
+    for pkg in (har.features, har.runtime):
+        for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
+            module = importlib.import_module(info.name)
+            missing = [n for n in getattr(module, "__all__", ()) if not hasattr(module, n)]
+            assert not missing, f"{info.name}.__all__ names {missing}, which it does not define"

@@ -2,19 +2,36 @@
 
 Batch: ``extract_recording(acc, gyro, starts)``. Streaming: ``StreamingExtractor.push``. Both give
 the same numbers. Depends on numpy and scipy only.
+
+The names below load their module on first use (PEP 562), so that ``har.features.contract`` and
+``har.features.errors`` (constants and exceptions) can be imported by code that ships without the
+feature code, such as an app that runs the engine graph.
 """
 
-from .chain import ChainState, preprocess
-from .contract import HOP, SAMPLE_RATE_HZ, SPAN, WINDOW
-from .errors import HarError, SampleError
-from .extract import extract_recording, features_from_spans, regular_starts, valid_rows
-from .scale import from_official_scale, to_official_scale
-from .streaming import StreamingExtractor
-from .table import FEATURE_DIGEST, FEATURE_NAMES, FEATURES_VERSION, N_FEATURES, OFFICIAL_NAMES
+from importlib import import_module
 
-__all__ = [
-    "SAMPLE_RATE_HZ", "WINDOW", "HOP", "SPAN", "N_FEATURES",
-    "FEATURE_NAMES", "OFFICIAL_NAMES", "FEATURES_VERSION", "FEATURE_DIGEST",
-    "ChainState", "preprocess", "extract_recording", "features_from_spans", "regular_starts", "valid_rows",
-    "to_official_scale", "from_official_scale", "StreamingExtractor", "HarError", "SampleError",
-]
+#: Public name -> the module that defines it.
+_EXPORTS = {
+    "SAMPLE_RATE_HZ": "contract", "WINDOW": "contract", "HOP": "contract", "SPAN": "contract",
+    "HarError": "errors", "SampleError": "errors",
+    "N_FEATURES": "table", "FEATURE_NAMES": "table", "OFFICIAL_NAMES": "table", "FEATURES_VERSION": "table",
+    "FEATURE_DIGEST": "table",
+    "ChainState": "chain", "preprocess": "chain",
+    "extract_recording": "extract", "features_from_spans": "extract", "regular_starts": "extract",
+    "valid_rows": "extract",
+    "to_official_scale": "scale", "from_official_scale": "scale",
+    "StreamingExtractor": "streaming",
+}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value          # later look-ups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -6,12 +6,29 @@
         print(p.t_start, p.label, p.probabilities)
 
 Readers, replay and batch prediction live in ``har.runtime.tools``, which this package never imports.
+The names below load their module on first use (PEP 562): ``import har.runtime.engine`` (the engine
+graph's driver) pulls in numpy and onnxruntime only, not the feature code.
 """
 
-from .errors import HarError, ModelError, SourceError, StreamError
-from .model import ActivityModel, bundled_model_path, load_model
-from .online_resample import GapEvent, OnlineResampler
-from .recognizer import Prediction, Recognizer
+from importlib import import_module
 
-__all__ = ["Recognizer", "Prediction", "GapEvent", "OnlineResampler", "ActivityModel", "load_model",
-           "bundled_model_path", "HarError", "ModelError", "SourceError", "StreamError"]
+#: Public name -> the module that defines it.
+_EXPORTS = {
+    "Recognizer": "recognizer", "Prediction": "recognizer",
+    "GapEvent": "online_resample", "OnlineResampler": "online_resample",
+    "ActivityModel": "model", "load_model": "model", "bundled_model_path": "model",
+    "HarError": "errors", "ModelError": "errors", "SourceError": "errors", "StreamError": "errors",
+}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value          # later look-ups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

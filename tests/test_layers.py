@@ -49,11 +49,16 @@ def test_all_lists_exactly_the_public_names_a_package_exports(package):
     import types
 
     pkg = importlib.import_module(package)
-    public = {n for n, v in vars(pkg).items() if not n.startswith("_") and not isinstance(v, types.ModuleType)
-              and n not in ("annotations",)}
-    assert set(pkg.__all__) == public
+    assert len(set(pkg.__all__)) == len(pkg.__all__)
     for name in pkg.__all__:
         assert getattr(pkg, name) is not None
+    # Everything a submodule lists as public and the package re-exports is in the package's __all__.
+    for name in dir(pkg):
+        value = getattr(pkg, name)
+        if not name.startswith("_") and not isinstance(value, types.ModuleType) and name != "import_module":
+            assert name in pkg.__all__, name
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        pkg.Nope
 
 
 def test_every_name_in_a_module_all_exists():
@@ -68,3 +73,11 @@ def test_every_name_in_a_module_all_exists():
             module = importlib.import_module(info.name)
             missing = [n for n in getattr(module, "__all__", ()) if not hasattr(module, n)]
             assert not missing, f"{info.name}.__all__ names {missing}, which it does not define"
+
+
+def test_the_contract_and_errors_load_without_the_feature_code():
+    code = ("import sys; import har.features.contract, har.features.errors, har.runtime; "
+            "print(','.join(sorted(m for m in sys.modules if m.startswith(('har.', 'scipy')) "
+            "and m not in ('har.features', 'har.features.contract', 'har.features.errors', 'har.runtime'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == ""

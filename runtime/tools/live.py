@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
-from har.features.contract import ACTIVITY_BY_NAME, LABEL_NAMES, MODEL_CLASS_NAMES, UNKNOWN_LETTER
+from har.features.contract import SAMPLE_RATE_HZ, ACTIVITY_BY_NAME, LABEL_NAMES, MODEL_CLASS_NAMES, UNKNOWN_LETTER
 
 from har.features.errors import HarError
 
@@ -301,8 +301,14 @@ def replay(source, recognizer, view, pacer: Pacer, chunk: int = CHUNK) -> Run:
             view.window(p, truth, t_now, run)
 
     for block in source.chunks():
-        for a in range(0, len(block), chunk):
-            piece = block.slice(a, a + chunk)
+        # Pushes of ``chunk`` grid periods (160 ms): ``chunk`` samples at 50 Hz, more when faster.
+        t_block = block.t
+        cuts = np.searchsorted(t_block, np.arange(t_block[0], t_block[-1], chunk / SAMPLE_RATE_HZ)[1:])
+        edges = [0, *cuts.tolist(), len(block)]
+        for a, b in zip(edges[:-1], edges[1:]):
+            if b <= a:
+                continue
+            piece = block.slice(a, b)
             t_now = float(piece.t[-1])
             pacer.wait(t_now)
             t1 = perf()

@@ -112,6 +112,11 @@ class Source:
     duration_s: float
     _chunks: Callable[[], Iterator[SampleChunk]] = field(repr=False, default=None)
     info: dict = field(default_factory=dict)
+    #: For files: ``streams()`` -> (acc chunks, gyro chunks or None when joint), engine units,
+    #: each sensor on its own clock in seconds (see :func:`read_streams`).
+    streams: Callable | None = field(repr=False, default=None)
+    #: Sensor Logger annotations, when the export has them.
+    annotations: object = field(repr=False, default=None)
 
     def chunks(self) -> Iterator[SampleChunk]:
         """The samples, chunk by chunk; updates ``duration_s`` when the end is reached."""
@@ -187,6 +192,42 @@ def open_timed(path, **options) -> Source:
     return open_source(path, **options)
 
 
+def read_streams(path, **options):
+    """Both sensors of a recording, whole, each on its own clock (tests, scripts, small files).
+
+    Parameters
+    ----------
+    path : path-like
+    **options
+        As for :func:`open_source`.
+
+    Returns
+    -------
+    TimedRecording
+        Acc in g, gyro in rad/s, times in seconds on the file's clock (not shifted to 0); labels
+        of a labelled joint file.
+    """
+    from .readers.timed import TimedLabels, TimedRecording, TimedStream
+
+    source = open_source(path, **options)
+    acc_it, gyro_it = source.streams()
+    parts = list(acc_it)
+    t = np.concatenate([c.t for c in parts])
+    xyz = np.concatenate([c.xyz for c in parts])
+    labels = None
+    if source.annotations is not None:
+        labels = TimedLabels(t, source.annotations.at(t))
+    elif parts[0].labels is not None:
+        labels = TimedLabels(t, np.concatenate([c.labels for c in parts]))
+    if gyro_it is None:
+        return TimedRecording(TimedStream(t, xyz[:, :3]), TimedStream(t, xyz[:, 3:6]),
+                              source.name, labels)
+    g = list(gyro_it)
+    return TimedRecording(TimedStream(t, xyz), TimedStream(np.concatenate([c.t for c in g]),
+                                                           np.concatenate([c.xyz for c in g])),
+                          source.name, labels)
+
+
 # --------------------------------------------------------------------------------------------
 # Recognition and one clock
 
@@ -231,10 +272,14 @@ def _probe(sensor, override: str | None, notify) -> _Probed:
         spacing = 1.0 / rate
         raise SourceError(sensor.file, f"sampled at {rate:.3g} Hz (median spacing "
                           f"{spacing * 1e3:.0f} ms): the model needs at least "
-                          f"{detect.MIN_RATE_HZ:g} Hz; record at 50 Hz or faster"
+                          f"{detect.NOMINAL_MIN_RATE_HZ:g} Hz; record at 50 Hz or faster"
                           + ("" if override or sensor.time_unit else
                              f" (or pass --time-unit if '{sensor.time_column}' is not in "
                              f"{detect.TIME_NAMES[unit]})"))
+    if rate < detect.FULL_RATE_HZ:
+        notify(f"{sensor.file}: sampled at {rate:.3g} Hz, below the model's 50 Hz: motion above "
+               f"{rate / 2:.3g} Hz is missing and accuracy is lower (at 20 Hz about 5 windows in 6 "
+               "keep the label a 50 Hz recording gives)")
     return _Probed(first, it, TIME_UNITS[unit], rate, unit)
 
 
@@ -294,32 +339,31 @@ def iter_chunks(rec: Recording, *, acc_unit=None, gyro_unit=None, time_unit=None
     annotations = rec.annotations
     used = {"fresh": True}
 
-    def probed(p: _Probed, sensor):
-        # The first call reuses the chunk read ahead; later calls read the file again.
-        if used["fresh"]:
-            return p.raw()
-        return sensor.chunks()
+    def streams():
+        """Both sensors in engine units, times in seconds on the file's clock (joint: gyro None)."""
+        # The first call reuses the chunks read ahead; later calls read the files again.
+        fresh, used["fresh"] = used["fresh"], False
+        a_raw = acc_p.raw() if fresh else rec.acc.chunks()
+        if joint:
+            return (RawChunk(c.t * acc_p.seconds, np.hstack([to_g(c.xyz[:, :3] * sign, acc_u),
+                                                             to_rad_s(c.xyz[:, 3:6], gyro_u)]),
+                             c.lines, c.labels) for c in a_raw), None
+        g_raw = gyro_p.raw() if fresh else rec.gyro.chunks()
+        return ((RawChunk(c.t * acc_p.seconds, to_g(c.xyz * sign, acc_u), c.lines, c.labels)
+                 for c in a_raw),
+                (RawChunk(c.t * gyro_p.seconds, to_rad_s(c.xyz, gyro_u), c.lines, c.labels)
+                 for c in g_raw))
 
     def chunks() -> Iterator[SampleChunk]:
-        a_raw = probed(acc_p, rec.acc)
-        g_raw = None if joint else probed(gyro_p, rec.gyro)
-        used["fresh"] = False
+        acc_it, gyro_it = streams()
         origin = None
         if joint:
-            for c in a_raw:
-                t = c.t * acc_p.seconds
+            for c in acc_it:
                 if origin is None:
-                    origin = float(t[0])
-                labels = c.labels
-                if annotations is not None:
-                    labels = annotations.at(t)
-                yield SampleChunk(t - origin, to_g(c.xyz[:, :3] * sign, acc_u),
-                                  to_rad_s(c.xyz[:, 3:6], gyro_u), labels)
+                    origin = float(c.t[0])
+                labels = annotations.at(c.t) if annotations is not None else c.labels
+                yield SampleChunk(c.t - origin, c.xyz[:, :3], c.xyz[:, 3:6], labels)
             return
-        acc_it = (RawChunk(c.t * acc_p.seconds, to_g(c.xyz * sign, acc_u), c.lines, c.labels)
-                  for c in a_raw)
-        gyro_it = (RawChunk(c.t * gyro_p.seconds, to_rad_s(c.xyz, gyro_u), c.lines, c.labels)
-                   for c in g_raw)
         acc_master = acc_p.rate_hz >= gyro_p.rate_hz
         master, other = (acc_it, gyro_it) if acc_master else (gyro_it, acc_it)
         for t, x, _, _, y in merge_clocks(master, ((c.t, c.xyz) for c in other), MAX_GAP_S):
@@ -332,7 +376,8 @@ def iter_chunks(rec: Recording, *, acc_unit=None, gyro_unit=None, time_unit=None
     size_rows = max(len(acc_p.first.t), 1)
     est = rec.size_bytes / _bytes_per_row(rec) / acc_p.rate_hz if rec.size_bytes else 0.0
     name = rec.name
-    return Source(name, grid, rec.labelled, max(est, size_rows / acc_p.rate_hz), chunks, info)
+    return Source(name, grid, rec.labelled, max(est, size_rows / acc_p.rate_hz), chunks, info,
+                  streams=streams, annotations=annotations)
 
 
 def _bytes_per_row(rec: Recording) -> float:

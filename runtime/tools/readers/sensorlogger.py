@@ -111,11 +111,14 @@ def read_sensor_logger(container: Container, platform: str = "auto") -> Recordin
     sign = -1.0 if platform == "ios" and not standardised else 1.0
     acc_tables = [_table(container, k) for k in acc_keys]
     gyro_table = _table(container, gyro_key)
-    acc_chunks = _sensor_chunks(acc_tables[0])
+    # Epoch nanoseconds when every file has them, else seconds_elapsed (one clock for all).
+    column = ("time" if all("time" in tb.header for tb in [*acc_tables, gyro_table])
+              else "seconds_elapsed")
+    acc_chunks = _sensor_chunks(acc_tables[0], column)
     if len(acc_tables) == 2:
-        acc_chunks = _plus_gravity(acc_tables[0], acc_tables[1])
-    acc = Sensor(acc_tables[0].name, "time", "ns", unit, acc_chunks, sign=sign)
-    gyro = Sensor(gyro_table.name, "time", "ns", "rad/s", _sensor_chunks(gyro_table))
+        acc_chunks = _plus_gravity(acc_tables[0], acc_tables[1], column)
+    acc = Sensor(acc_tables[0].name, column, "ns", unit, acc_chunks, sign=sign)
+    gyro = Sensor(gyro_table.name, column, "ns", "rad/s", _sensor_chunks(gyro_table, column))
     annotations = _annotations(container)
     files = " + ".join(container.display(k).rsplit("/", 1)[-1] for k in [*acc_keys, gyro_key])
     return Recording(name=f"{label} ({APP}, {platform}{', standardised' if standardised else ''}: {files})",
@@ -131,9 +134,7 @@ def _table(container: Container, key: str) -> TextTable:
     return table
 
 
-def _sensor_chunks(table: TextTable):
-    column = "time" if "time" in table.header else "seconds_elapsed"
-
+def _sensor_chunks(table: TextTable, column: str):
     def chunks():
         for c in table.chunks([column, "x", "y", "z"]):
             t = c.values[:, 0] if column == "time" else c.values[:, 0] * 1e9
@@ -141,13 +142,13 @@ def _sensor_chunks(table: TextTable):
     return lambda: check_increasing(table.name, column, chunks())
 
 
-def _plus_gravity(acc: TextTable, grav: TextTable):
+def _plus_gravity(acc: TextTable, grav: TextTable, column: str):
     """Accelerometer + Gravity, gravity interpolated onto the accelerometer's times, chunk-wise."""
     from ..sources import merge_clocks   # one chunk-wise interpolation for the whole engine
 
     def chunks():
-        a = _sensor_chunks(acc)()
-        g = ((c.t, c.xyz) for c in _sensor_chunks(grav)())
+        a = _sensor_chunks(acc, column)()
+        g = ((c.t, c.xyz) for c in _sensor_chunks(grav, column)())
         for t, xyz, lines, _, g_xyz in merge_clocks(a, g, max_gap_s=0.5e9):
             yield RawChunk(t, xyz + g_xyz, lines)
     return chunks

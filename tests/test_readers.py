@@ -688,3 +688,18 @@ def test_feeder_turns_a_long_jump_into_a_gap_and_a_short_hole_into_invalid_windo
     starts = np.array([p.t_start for p in preds])
     assert not ((starts > t[1999] + 5) & (starts < t[2000] - 5)).any()
     assert any(not p.valid for p in preds if 15 < p.t_start < 23)
+
+
+def test_open_recording_describes_and_read_all_puts_both_sensors_on_one_clock(tmp_path):
+    path, t_expected, acc_expected, gyro = ios_export(tmp_path)
+    rec = open_recording(path)
+    assert (rec.app, rec.platform, rec.joint, rec.grid) == ("Sensor Logger", "ios", False, False)
+    assert rec.acc.sign == -1.0 and rec.acc.unit == "m/s^2" and rec.acc.time_unit == "ns"
+    merged = read_all(path, notify=quiet)
+    np.testing.assert_array_equal(merged.acc.t, merged.gyro.t)
+    assert merged.acc.t[0] == 0.0
+    # One sensor interpolated onto the other's clock: values stay within the originals' range.
+    assert np.isfinite(merged.acc.xyz).all() and np.isfinite(merged.gyro.xyz).all()
+    for got, ref in ((merged.acc.xyz, acc_expected), (merged.gyro.xyz, gyro)):
+        assert (got.min(axis=0) >= ref.min(axis=0) - 1e-9).all()
+        assert (got.max(axis=0) <= ref.max(axis=0) + 1e-9).all()

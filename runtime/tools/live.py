@@ -38,7 +38,6 @@ from har.features.contract import SAMPLE_RATE_HZ, ACTIVITY_BY_NAME, LABEL_NAMES,
 
 from har.features.errors import HarError
 
-from ..errors import SourceError
 
 PROG = "har-live"
 #: Samples per push: 160 ms of 50 Hz data, a phone's usual sensor batch.

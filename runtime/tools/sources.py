@@ -47,7 +47,8 @@ from .readers.recording import TIME_UNITS
 
 __all__ = ["SampleChunk", "Source", "open_source", "iter_chunks", "merge_clocks", "Feeder",
            "load_source", "load_any_input", "load_bundled", "load_experiment", "load_npz",
-           "open_timed", "JUMP_S", "MAX_GAP_S"]
+           "read_streams", "add_input_options", "input_options", "run_source", "JUMP_S",
+           "MAX_GAP_S"]
 
 BUNDLED_RECORDING = "data/sample_recording.npz"
 #: A pause in the clock longer than this (s) ends a segment: the recognizer restarts after it.
@@ -185,11 +186,6 @@ def open_source(path, *, columns=None, acc_unit: str | None = None, gyro_unit: s
         notify(note)
     return iter_chunks(rec, acc_unit=acc_unit, gyro_unit=gyro_unit, time_unit=time_unit,
                        notify=notify)
-
-
-def open_timed(path, **options) -> Source:
-    """Alias of :func:`open_source` kept for :func:`har.runtime.tools.readers.read_all`."""
-    return open_source(path, **options)
 
 
 def read_streams(path, **options):
@@ -374,15 +370,14 @@ def iter_chunks(rec: Recording, *, acc_unit=None, gyro_unit=None, time_unit=None
             yield SampleChunk(t - origin, acc, gyro, labels)
 
     size_rows = max(len(acc_p.first.t), 1)
-    est = rec.size_bytes / _bytes_per_row(rec) / acc_p.rate_hz if rec.size_bytes else 0.0
+    # Duration before reading it all (to pace a live replay): file size over a typical row.
+    est = rec.size_bytes / _TYPICAL_ROW_BYTES / acc_p.rate_hz if rec.size_bytes else 0.0
     name = rec.name
     return Source(name, grid, rec.labelled, max(est, size_rows / acc_p.rate_hz), chunks, info,
                   streams=streams, annotations=annotations)
 
 
-def _bytes_per_row(rec: Recording) -> float:
-    # Typical text row of the layouts: enough to pace a live replay; corrected once read.
-    return 95.0 if rec.joint and not rec.grid else 60.0 if not rec.grid else 60.0
+_TYPICAL_ROW_BYTES = 70.0
 
 
 def merge_clocks(master: Iterator[RawChunk], other: Iterator[tuple], max_gap_s: float):

@@ -83,9 +83,15 @@ class Container:
         self._zip: zipfile.ZipFile | None = None
         self._members: dict[str, object] = {}
         if self.path.is_dir():
-            for p in sorted(self.path.rglob("*")):
+            # The export's own files and one level of sub-folders (phyphox's meta/), no deeper:
+            # a folder passed by mistake (a home folder) is not walked.
+            for p in sorted(self.path.iterdir()):
                 if p.is_file():
-                    self._add(p.relative_to(self.path).as_posix(), p)
+                    self._add(p.name, p)
+                elif p.is_dir():
+                    for q in sorted(p.iterdir())[:1000]:
+                        if q.is_file():
+                            self._add(f"{p.name}/{q.name}", q)
         else:
             try:
                 self._zip = zipfile.ZipFile(self.path)

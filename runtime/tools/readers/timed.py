@@ -108,9 +108,9 @@ def read_all(path, **options) -> TimedRecording:
     TimedRecording
         Times in seconds since the first sample; both streams share them.
     """
-    from ..sources import open_timed
+    from ..sources import open_source
 
-    stream = open_timed(path, **options)
+    stream = open_source(path, **options)
     parts = list(stream.chunks())
     if not parts:
         t = np.empty(0)

@@ -77,8 +77,9 @@ def read_phyphox(table: TextTable, gyro_table: TextTable | None = None,
     gyro = _columns(source, _GYRO)
     if gyro is None:
         raise SourceError(source.name, "no gyroscope columns ('Gyroscope x (rad/s)' ...): the model "
-                          "needs angular rate; export phyphox's 'Gyroscope' experiment too and "
-                          "pass both files", line=source.header_line)
+                          "needs angular rate; record with a phyphox experiment that logs both "
+                          "acceleration with g and the gyroscope (e.g. a multi-sensor experiment) "
+                          "and export it as CSV", line=source.header_line)
     names = table.name if gyro_table is None else f"{table.name} + {gyro_table.name}"
     return Recording(name=f"{names} (phyphox Raw Data)", app="phyphox Raw Data", platform=None,
                      acc=_sensor(table, *acc, "m/s^2"), gyro=_sensor(source, *gyro, "rad/s"),

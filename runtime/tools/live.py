@@ -9,8 +9,9 @@
     har-live --csv log.csv --columns t=time,acc=ax,ay,az,gyro=gx,gy,gz
     har-live --csv SensorLogger.zip --json > windows.jsonl
 
-Samples are pushed in chunks of ``CHUNK`` (8 samples, 160 ms at 50 Hz: a typical sensor batch on a
-phone), paced by sleeping before each chunk until its last sample would have been recorded.
+Samples are pushed in chunks of ``CHUNK`` grid periods (160 ms: 8 samples at 50 Hz, 16 at 100 Hz; a
+typical sensor batch on a phone), paced by sleeping before each chunk until its last sample would
+have been recorded.
 A window's latency is the duration of the push call that completed it: the signal chain for that
 chunk, the 561 features and the model. Sleeps and the terminal view are outside the timed calls.
 
@@ -359,7 +360,8 @@ def summary_lines(source, model, run: Run, speed) -> list[str]:
     if lat.size:
         p50, p99 = np.percentile(lat, [50, 99])
         lines.append(f"latency     p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {lat.max():.2f} ms per window "
-                     f"(the push of {CHUNK} samples that completed it: features + inference)")
+                     f"(the push of {CHUNK / SAMPLE_RATE_HZ * 1e3:.0f} ms of samples that completed it: "
+                     "features + inference)")
     rtf = source.duration_s / run.busy_s if run.busy_s > 0 else float("inf")
     pace = "unpaced, --fast" if speed is None else f"paced x{speed:.3g}"
     lines.append(f"speed       {run.busy_s:.3f} s in the recognizer for {source.duration_s:.1f} s of "

@@ -703,3 +703,15 @@ def test_open_recording_describes_and_read_all_puts_both_sensors_on_one_clock(tm
     for got, ref in ((merged.acc.xyz, acc_expected), (merged.gyro.xyz, gyro)):
         assert (got.min(axis=0) >= ref.min(axis=0) - 1e-9).all()
         assert (got.max(axis=0) <= ref.max(axis=0) + 1e-9).all()
+
+
+def test_sensors_recorded_apart_are_refused(tmp_path):
+    folder = tmp_path / "apart"
+    folder.mkdir()
+    t = np.arange(200) * 10
+    for name, t0 in (("Accelerometer.csv", 0), ("Gyroscope.csv", 60_000)):
+        rows = ["time_ms,x,y,z"] + [f"{t0 + ti},0,0,9.8" for ti in t]
+        write(folder / name, "\n".join(rows) + "\n")
+    with pytest.raises(SourceError, match="^apart: the times of apart/Accelerometer.csv and "
+                                          "apart/Gyroscope.csv do not overlap"):
+        read_all(folder, notify=quiet)

@@ -368,6 +368,9 @@ def iter_chunks(rec: Recording, *, acc_unit=None, gyro_unit=None, time_unit=None
             labels = annotations.at(t) if annotations is not None else None
             acc, gyro = (x, y) if acc_master else (y, x)
             yield SampleChunk(t - origin, acc, gyro, labels)
+        if origin is None:
+            raise SourceError(rec.name.split(" (")[0], f"the times of {rec.acc.file} and "
+                              f"{rec.gyro.file} do not overlap: they were not recorded together")
 
     size_rows = max(len(acc_p.first.t), 1)
     # Duration before reading it all (to pace a live replay): file size over a typical row.

@@ -6,10 +6,12 @@
     har-live --experiment 3               # a HAPT experiment from the dataset cache
     har-live --raw RawData/acc_exp03_user02.txt
     har-live --csv walk.csv --acc-unit m/s^2
+    har-live --csv log.csv --columns t=time,acc=ax,ay,az,gyro=gx,gy,gz
     har-live --csv SensorLogger.zip --json > windows.jsonl
 
-Samples are pushed in chunks of ``CHUNK`` (8 samples, 160 ms at 50 Hz: a typical sensor batch on a
-phone), paced by sleeping before each chunk until its last sample would have been recorded.
+Samples are pushed in chunks of ``CHUNK`` grid periods (160 ms: 8 samples at 50 Hz, 16 at 100 Hz; a
+typical sensor batch on a phone), paced by sleeping before each chunk until its last sample would
+have been recorded.
 A window's latency is the duration of the push call that completed it: the signal chain for that
 chunk, the 561 features and the model. Sleeps and the terminal view are outside the timed calls.
 
@@ -33,12 +35,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
-from har.features.contract import ACTIVITY_BY_NAME, LABEL_NAMES, MODEL_CLASS_NAMES, UNKNOWN_LETTER
+from har.features.contract import SAMPLE_RATE_HZ, ACTIVITY_BY_NAME, LABEL_NAMES, MODEL_CLASS_NAMES, UNKNOWN_LETTER
 
 from har.features.errors import HarError
 
-from ..errors import SourceError
-from ..units import ACC_UNITS, GYRO_UNITS
 
 PROG = "har-live"
 #: Samples per push: 160 ms of 50 Hz data, a phone's usual sensor batch.
@@ -184,7 +184,7 @@ class LineView:
 
     def __init__(self, replay, out):
         self.replay, self.out = replay, out
-        self.labelled = replay.labels is not None
+        self.labelled = replay.labelled
 
     def start(self, speed):
         pace = "as fast as possible" if speed is None else f"speed x{speed:.3g}"
@@ -278,48 +278,57 @@ class JsonView(LineView):
 
 
 def replay(source, recognizer, view, pacer: Pacer, chunk: int = CHUNK) -> Run:
-    """Push ``source`` through ``recognizer`` in chunks, paced; feed every prediction to ``view``.
+    """Stream ``source`` through ``recognizer`` in pushes of ``chunk`` samples, paced; feed every
+    prediction to ``view``. The source is read a few thousand samples at a time.
 
     Returns
     -------
     Run
         Predictions, true labels, per-window latencies (ms), time spent in the recognizer.
     """
+    from .sources import Feeder
+
     run = Run(rss_before_mb=peak_rss_mb())
-    n = len(source)
-    t = source.t
+    feeder = Feeder(source, recognizer)
     perf = time.perf_counter
     t_wall0 = perf()
 
-    def handle(preds, elapsed, t_now):
-        for p in preds:
+    def handle(pairs, elapsed, t_now):
+        for p, truth in pairs:
             run.predictions.append(p)
             run.latencies_ms.append(elapsed * 1e3)
-            run.truth.append(source.true_label(p))
-            view.window(p, run.truth[-1], t_now, run)
+            run.truth.append(truth)
+            view.window(p, truth, t_now, run)
 
-    for a in range(0, n, chunk):
-        b = min(a + chunk, n)
-        t_now = float(t[b - 1] - t[0])
-        pacer.wait(t_now)
-        t1 = perf()
-        preds = source.push(recognizer, a, b)
-        elapsed = perf() - t1
-        run.busy_s += elapsed
-        if preds:
-            handle(preds, elapsed, t_now)
-        else:
-            view.tick(t_now, run)
+    for block in source.chunks():
+        # Pushes of ``chunk`` grid periods (160 ms): ``chunk`` samples at 50 Hz, more when faster.
+        t_block = block.t
+        cuts = np.searchsorted(t_block, np.arange(t_block[0], t_block[-1], chunk / SAMPLE_RATE_HZ)[1:])
+        edges = [0, *cuts.tolist(), len(block)]
+        for a, b in zip(edges[:-1], edges[1:]):
+            if b <= a:
+                continue
+            piece = block.slice(a, b)
+            t_now = float(piece.t[-1])
+            pacer.wait(t_now)
+            t1 = perf()
+            pairs = feeder.push(piece)
+            elapsed = perf() - t1
+            run.busy_s += elapsed
+            if pairs:
+                handle(pairs, elapsed, t_now)
+            else:
+                view.tick(t_now, run)
     t1 = perf()
-    preds = recognizer.flush()
+    pairs = feeder.finish()
     elapsed = perf() - t1
     run.busy_s += elapsed
-    handle(preds, elapsed, source.duration_s)
+    handle(pairs, elapsed, source.duration_s)
     run.wall_s = perf() - t_wall0
-    run.samples_in = n
-    run.grid_samples = recognizer.n_samples
-    run.expected = source.expected_windows(run.grid_samples)
-    run.gaps = len(recognizer.gaps) if source.timestamped else len(source.gaps)
+    run.samples_in = feeder.samples_in
+    run.grid_samples = feeder.grid_samples
+    run.expected = feeder.expected
+    run.gaps = len(feeder.gaps)
     view.end(run)
     return run
 
@@ -333,12 +342,12 @@ def summary_lines(source, model, run: Run, speed) -> list[str]:
              f"MISMATCH: {run.expected - n:+d} windows lost")
     lines = [f"source      {source.name}",
              f"duration    {source.duration_s:.1f} s, {run.samples_in} samples"
-             + (f" ({run.grid_samples} on the 50 Hz grid)" if source.timestamped else "")
+             + (f" ({run.grid_samples} on the 50 Hz grid)" if not source.grid else "")
              + (f", {run.gaps} gap(s)" if run.gaps else ""),
              f"model       {model.path.name} ({model.path})",
              f"windows     {n} processed, {run.expected} expected "
              f"(regular starts in {run.grid_samples} samples): {check}; {invalid} invalid"]
-    if source.labels is not None:
+    if source.labelled:
         truth = np.asarray(run.truth, dtype=np.int64)
         pred = np.array([p.label_id for p in preds], dtype=np.int64)
         scored = truth > 0
@@ -351,7 +360,8 @@ def summary_lines(source, model, run: Run, speed) -> list[str]:
     if lat.size:
         p50, p99 = np.percentile(lat, [50, 99])
         lines.append(f"latency     p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {lat.max():.2f} ms per window "
-                     f"(the push of {CHUNK} samples that completed it: features + inference)")
+                     f"(the push of {CHUNK / SAMPLE_RATE_HZ * 1e3:.0f} ms of samples that completed it: "
+                     "features + inference)")
     rtf = source.duration_s / run.busy_s if run.busy_s > 0 else float("inf")
     pace = "unpaced, --fast" if speed is None else f"paced x{speed:.3g}"
     lines.append(f"speed       {run.busy_s:.3f} s in the recognizer for {source.duration_s:.1f} s of "
@@ -380,10 +390,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="HAPT experiment 1..61 from the dataset cache (`har data fetch`)")
     src.add_argument("--raw", metavar="PATH", help="official UCI RawData acc_expXX_userYY.txt "
                      "(gyro_ file and labels.txt from the same folder)")
-    src.add_argument("--csv", metavar="PATH", help="engine CSV, Sensor Logger folder/zip, phyphox "
-                     "Raw Data.csv or HyperIMU file (also .npz with acc/gyro at 50 Hz)")
-    p.add_argument("--acc-unit", choices=ACC_UNITS, help="acc unit of an engine CSV (default g)")
-    p.add_argument("--gyro-unit", choices=GYRO_UNITS, help="gyro unit of an engine CSV (default rad/s)")
+    src.add_argument("--csv", metavar="PATH", help="a phone export as the app wrote it (Sensor Logger, "
+                     "phyphox, AndroSensor, HyperIMU, per-sensor CSV folder; folder, zip or file), "
+                     "the engine CSV, or .npz with acc/gyro at 50 Hz")
+    from .sources import add_input_options
+
+    add_input_options(p)
     p.add_argument("--model", metavar="PATH", help="ONNX model (default: the bundled one)")
     pace = p.add_mutually_exclusive_group()
     pace.add_argument("--speed", type=float, metavar="X",
@@ -402,15 +414,13 @@ def main(argv=None) -> int:
             raise HarError(f"--speed must be positive, got {args.speed:g}")
         from ..model import load_model
         from ..recognizer import Recognizer
-        from .sources import load_source
+        from .sources import input_options, load_source
 
         model = load_model(args.model)
         source = load_source(experiment=args.experiment, raw=args.raw, csv=args.csv,
-                             acc_unit=args.acc_unit, gyro_unit=args.gyro_unit)
-        if len(source) == 0:
-            raise SourceError(source.name, "no samples")
+                             **input_options(args))
         speed = None if args.fast else (args.speed or auto_speed(source.duration_s))
-        recognizer = Recognizer(model, timestamped=source.timestamped)
+        recognizer = Recognizer(model, timestamped=not source.grid)
         if args.json:
             view, report = JsonView(source, sys.stdout), sys.stderr
         elif sys.stdout.isatty() and os.environ.get("TERM") != "dumb":

@@ -1,19 +1,29 @@
-"""Recordings as the runtime replays them: any supported file -> samples ready for a Recognizer.
+"""Recordings as the runtime replays them: any supported input -> chunks of samples for a Recognizer.
 
-``har-live`` and ``har predict`` read their inputs here, so that one file gives the same windows
-in both. A :class:`Replay` is either
+``har-live`` and ``har predict`` read their inputs here, so that one file gives the same windows in
+both, and both hold only a few thousand samples at a time whatever the recording's length.
 
-- a 50 Hz recording (the bundled excerpt, a HAPT experiment, an official RawData file, an ``.npz``,
-  or a timestamped file put on the 50 Hz grid with :func:`har.runtime.tools.resample.align_streams`; NaN
-  grid samples are gaps), pushed with ``Recognizer.push``; or
-- a timestamped recording whose two sensors share one time base (engine CSV, HyperIMU), pushed
-  with ``Recognizer.push_timestamped`` when the recognizer has it.
+The seam
+--------
+:func:`open_source` recognises an input and returns a :class:`Source`; ``Source.chunks()`` yields
+:class:`SampleChunk` s: acceleration (g, with gravity, Android sign) and angular rate (rad/s) **on one
+clock**, in seconds since the first sample, a few thousand rows at a time. For recordings whose two
+sensors have their own clocks, :func:`iter_chunks` puts them on one with :func:`merge_clocks`
+(the faster sensor's times are kept; the slower one is interpolated linearly onto them, chunk by
+chunk; a spacing longer than ``MAX_GAP_S`` in it gives NaN, a gap). That function is the one place
+to swap for a resampler taking both clocks: replace the ``merge_clocks`` call in
+:func:`iter_chunks` and keep ``SampleChunk`` as the output.
 
-Per-sample labels, when the file has them, give each window its true activity (the one label of
-all its samples, as :func:`har.runtime.tools.labels.window_labels` defines it; 0 when mixed).
+:class:`Feeder` pushes the chunks into a :class:`~har.runtime.Recognizer` (``push`` for 50 Hz grid
+sources, ``push_timestamped`` otherwise) and turns clock jumps longer than :data:`JUMP_S` into a
+gap without allocating anything for it: the recognizer is flushed and restarted after the jump
+(its windows keep the recording's clock), and a :class:`~har.runtime.online_resample.GapEvent`
+records the hole.
 
-numpy only (plus the runtime's readers); the HAPT loaders of ``har.runtime.tools.hapt`` are
-imported when a HAPT recording is asked for.
+Units, clocks and rates are recognised from the first chunk of each sensor
+(:mod:`har.runtime.tools.detect`), announced on stderr and overridable (``acc_unit``,
+``gyro_unit``, ``time_unit``); a rate under :data:`~har.runtime.tools.detect.MIN_RATE_HZ` is
+refused with the rate found.
 """
 
 from __future__ import annotations
@@ -21,120 +31,438 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Iterator
 
 import numpy as np
 
 from har.features import SAMPLE_RATE_HZ, SPAN, regular_starts
 
 from ..errors import SourceError
+from ..online_resample import GapEvent
+from ..units import to_g, to_rad_s
+from . import detect
 from .labels import window_labels
-from .readers import TimedLabels, TimedRecording, read_any
-from .resample import align_streams
+from .readers import CHUNK_ROWS, RawChunk, Recording, open_recording
+from .readers.recording import TIME_UNITS
 
-__all__ = ["Replay", "load_source", "load_bundled", "load_experiment", "load_raw", "load_npz",
-           "load_file", "window_truth"]
+__all__ = ["SampleChunk", "Source", "open_source", "iter_chunks", "merge_clocks", "Feeder",
+           "load_source", "load_any_input", "load_bundled", "load_experiment", "load_npz",
+           "read_streams", "add_input_options", "input_options", "run_source", "JUMP_S",
+           "MAX_GAP_S"]
 
 BUNDLED_RECORDING = "data/sample_recording.npz"
+#: A pause in the clock longer than this (s) ends a segment: the recognizer restarts after it.
+JUMP_S = 10.0
+#: Longest spacing of the interpolated sensor bridged by :func:`merge_clocks`, seconds.
+MAX_GAP_S = 0.5
 _RAW_NAME = re.compile(r"^acc_exp\d+_user\d+\.txt$")
 
 
-@dataclass(eq=False)
-class Replay:
-    """A recording ready to be pushed into a :class:`~har.runtime.Recognizer`.
+@dataclass
+class SampleChunk:
+    """Consecutive samples of both sensors on one clock.
 
     Attributes
     ----------
-    name : str
-        What it is, for people (file, format, experiment).
     t : ndarray, shape (n,), float64
-        Time of each sample in seconds since the first one (the 50 Hz grid, or the file's own
-        timestamps for a timestamped replay).
+        Seconds since the recording's first sample, strictly increasing.
     acc : ndarray, shape (n, 3), float64
-        Acceleration with gravity in g; NaN rows are gaps.
+        Acceleration with gravity in g (Android sign); NaN rows are gaps.
     gyro : ndarray, shape (n, 3), float64
         Angular rate in rad/s; NaN rows are gaps.
     labels : ndarray, shape (n,), int64, or None
-        Per-sample activity id (-1 none, 1..12), when the source has labels.
-    timestamped : bool
-        False: 50 Hz samples for ``Recognizer.push``. True: samples at the times ``t`` for
-        ``Recognizer.push_timestamped`` (which resamples them itself).
-    gaps : list of (int, int)
-        Sample ranges with no data (NaN), for the summary.
+        Activity id per sample (-1 none, 1..12) when the recording is labelled.
     """
 
-    name: str
     t: np.ndarray
     acc: np.ndarray
     gyro: np.ndarray
     labels: np.ndarray | None = None
-    timestamped: bool = False
-    gaps: list = field(default_factory=list)
 
     def __len__(self) -> int:
-        return int(self.acc.shape[0])
+        return int(self.t.size)
 
-    @property
-    def duration_s(self) -> float:
-        """Length of the recording in seconds (n samples at 50 Hz: n / 50)."""
-        if len(self) == 0:
-            return 0.0
-        if self.timestamped:
-            return float(self.t[-1] - self.t[0]) + 1.0 / SAMPLE_RATE_HZ
-        return len(self) / SAMPLE_RATE_HZ
-
-    def push(self, recognizer, a: int, b: int) -> list:
-        """Push samples ``a:b`` into ``recognizer``; return the predictions they completed."""
-        if self.timestamped:
-            return recognizer.push_timestamped(self.t[a:b], self.acc[a:b], self.gyro[a:b],
-                                               acc_unit="g", gyro_unit="rad/s")
-        return recognizer.push(self.acc[a:b], self.gyro[a:b])
-
-    def expected_windows(self, n_grid_samples: int) -> int:
-        """Windows a loss-free run must produce from ``n_grid_samples`` 50 Hz samples."""
-        return len(regular_starts(n_grid_samples))
-
-    def true_label(self, prediction) -> int:
-        """Activity id 1..6 of the window of ``prediction`` when all its samples share it, else 0.
-
-        Returns 0 as well when the source has no labels.
-        """
-        if self.labels is None:
-            return 0
-        if not self.timestamped:
-            if prediction.start + SPAN > len(self.labels):
-                return 0
-            return int(window_truth(self.labels, np.array([prediction.start]))[0])
-        # The recognizer's grid has its own origin: look the labels up at the window's times.
-        times = prediction.t_start + np.arange(SPAN) / SAMPLE_RATE_HZ
-        idx = np.searchsorted(self.t, times + 1e-9, side="right") - 1
-        inside = (idx >= 0) & (times <= self.t[-1] + 1e-9)
-        if not inside.all():
-            return 0
-        return int(window_truth(self.labels[idx][None, :], np.array([0]))[0])
+    def slice(self, a: int, b: int) -> "SampleChunk":
+        return SampleChunk(self.t[a:b], self.acc[a:b], self.gyro[a:b],
+                           None if self.labels is None else self.labels[a:b])
 
 
-def window_truth(labels: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Activity id of each window, 0 unless all its SPAN samples share one activity 1..6.
+@dataclass(eq=False)
+class Source:
+    """An input ready to stream into a Recognizer.
 
-    Parameters
+    Attributes
     ----------
-    labels : ndarray, shape (n,) or (1, SPAN), int
-        Per-sample labels (-1, 1..12); a (1, SPAN) row is one window's samples.
-    starts : ndarray, shape (k,), int
-        Window starts (samples).
-
-    Returns
-    -------
-    ndarray, shape (k,), int64
+    name : str
+        What it is, for people (file, app, layout).
+    grid : bool
+        True: 50 Hz samples for ``Recognizer.push``. False: timestamped samples for
+        ``Recognizer.push_timestamped``.
+    labelled : bool
+        Chunks carry per-sample labels.
+    duration_s : float
+        Length in seconds: exact for in-memory sources, estimated from the file size before
+        reading, exact after :meth:`chunks` has been read to the end.
+    info : dict
+        What was recognised: app, platform, units, rate_hz (for reports).
     """
-    return window_labels(np.asarray(labels).reshape(-1), starts)
+
+    name: str
+    grid: bool
+    labelled: bool
+    duration_s: float
+    _chunks: Callable[[], Iterator[SampleChunk]] = field(repr=False, default=None)
+    info: dict = field(default_factory=dict)
+    #: For files: ``streams()`` -> (acc chunks, gyro chunks or None when joint), engine units,
+    #: each sensor on its own clock in seconds (see :func:`read_streams`).
+    streams: Callable | None = field(repr=False, default=None)
+    #: Sensor Logger annotations, when the export has them.
+    annotations: object = field(repr=False, default=None)
+
+    def chunks(self) -> Iterator[SampleChunk]:
+        """The samples, chunk by chunk; updates ``duration_s`` when the end is reached."""
+        last = None
+        for c in self._chunks():
+            if len(c):
+                last = c
+                yield c
+        if last is not None:
+            self.duration_s = float(last.t[-1]) + (1.0 / SAMPLE_RATE_HZ if self.grid else 0.0)
 
 
 # --------------------------------------------------------------------------------------------
-# Sources
+# Opening inputs
 
 
-def load_bundled() -> Replay:
+def load_source(*, experiment: int | None = None, raw=None, csv=None, **options) -> Source:
+    """The source named by ``har-live``'s options (the bundled recording when none is given)."""
+    if experiment is not None:
+        return load_experiment(experiment)
+    if raw is not None:
+        return open_source(raw, **options)
+    if csv is not None:
+        return load_any_input(csv, **options)
+    return load_bundled()
+
+
+def load_any_input(path, **options) -> Source:
+    """``har predict``'s and ``har-live --csv``'s inputs: ``.npz`` or anything the readers read."""
+    path = Path(path)
+    if path.suffix.lower() == ".npz" and not path.is_dir():
+        return load_npz(path)
+    return open_source(path, **options)
+
+
+def open_source(path, *, columns=None, acc_unit: str | None = None, gyro_unit: str | None = None,
+                time_unit: str | None = None, platform: str = "auto",
+                notify=detect.notice) -> Source:
+    """Recognise ``path`` and check its units, clock and rate (first chunk only); samples later.
+
+    Parameters
+    ----------
+    path : path-like
+        File, folder or zip as exported.
+    columns : str, optional
+        ``t=...,acc=...,gyro=...`` for a CSV of any layout.
+    acc_unit : {"g", "m/s^2"}, optional
+        Override the recognised acceleration unit.
+    gyro_unit : {"rad/s", "deg/s"}, optional
+        Override the recognised angular rate unit.
+    time_unit : {"s", "ms", "us", "ns"}, optional
+        Override the recognised time unit of every clock column.
+    platform : {"auto", "android", "ios"}
+        Sensor Logger's platform when its metadata does not say.
+    notify : callable
+        Called with each one-line notice (default: printed on stderr).
+
+    Raises
+    ------
+    SourceError
+        Unrecognised, refused (gravity removed, no gyroscope, rate too low...), or a bad cell in
+        the first chunk. Later chunks raise it while streaming.
+    """
+    rec = open_recording(path, columns=columns, platform=platform)
+    for note in rec.notes:
+        notify(note)
+    return iter_chunks(rec, acc_unit=acc_unit, gyro_unit=gyro_unit, time_unit=time_unit,
+                       notify=notify)
+
+
+def read_streams(path, **options):
+    """Both sensors of a recording, whole, each on its own clock (tests, scripts, small files).
+
+    Parameters
+    ----------
+    path : path-like
+    **options
+        As for :func:`open_source`.
+
+    Returns
+    -------
+    TimedRecording
+        Acc in g, gyro in rad/s, times in seconds on the file's clock (not shifted to 0); labels
+        of a labelled joint file.
+    """
+    from .readers.timed import TimedLabels, TimedRecording, TimedStream
+
+    source = open_source(path, **options)
+    acc_it, gyro_it = source.streams()
+    parts = list(acc_it)
+    t = np.concatenate([c.t for c in parts])
+    xyz = np.concatenate([c.xyz for c in parts])
+    labels = None
+    if source.annotations is not None:
+        labels = TimedLabels(t, source.annotations.at(t))
+    elif parts[0].labels is not None:
+        labels = TimedLabels(t, np.concatenate([c.labels for c in parts]))
+    if gyro_it is None:
+        return TimedRecording(TimedStream(t, xyz[:, :3]), TimedStream(t, xyz[:, 3:6]),
+                              source.name, labels)
+    g = list(gyro_it)
+    return TimedRecording(TimedStream(t, xyz), TimedStream(np.concatenate([c.t for c in g]),
+                                                           np.concatenate([c.xyz for c in g])),
+                          source.name, labels)
+
+
+# --------------------------------------------------------------------------------------------
+# Recognition and one clock
+
+
+@dataclass
+class _Probed:
+    """A sensor's first raw chunk read ahead, with what was recognised from it."""
+
+    first: RawChunk | None
+    rest: Iterator[RawChunk]
+    seconds: float                # length of one time unit in seconds
+    rate_hz: float
+    time_unit: str
+
+    def raw(self) -> Iterator[RawChunk]:
+        if self.first is not None:
+            yield self.first
+        yield from self.rest
+
+
+def _probe(sensor, override: str | None, notify) -> _Probed:
+    it = sensor.chunks()
+    first = next(it, None)
+    if first is None:
+        raise SourceError(sensor.file, "no samples")
+    if override is not None:
+        unit = override
+        rate = 1.0 / (detect.median_spacing(first.t) * TIME_UNITS[unit])
+    elif sensor.time_unit is not None:
+        unit = sensor.time_unit
+        rate = 1.0 / (detect.median_spacing(first.t) * TIME_UNITS[unit])
+    else:
+        unit, epoch, rate = detect.infer_time_unit(first.t, sensor.time_default)
+        if unit != sensor.time_default or epoch:
+            notify(f"{sensor.file}: time column '{sensor.time_column}' looks like "
+                   f"{detect.TIME_NAMES[unit]}{' since the Unix epoch' if epoch else ''} "
+                   f"(median spacing {detect.median_spacing(first.t):.6g} = {rate:.1f} Hz): "
+                   f"converted to seconds; pass --time-unit {sensor.time_default} to override")
+    if first.t.size < 2:
+        raise SourceError(sensor.file, "only one sample: cannot tell the sample rate")
+    if not rate >= detect.MIN_RATE_HZ:
+        spacing = 1.0 / rate
+        raise SourceError(sensor.file, f"sampled at {rate:.3g} Hz (median spacing "
+                          f"{spacing * 1e3:.0f} ms): the model needs at least "
+                          f"{detect.NOMINAL_MIN_RATE_HZ:g} Hz; record at 50 Hz or faster"
+                          + ("" if override or sensor.time_unit else
+                             f" (or pass --time-unit if '{sensor.time_column}' is not in "
+                             f"{detect.TIME_NAMES[unit]})"))
+    if rate < detect.FULL_RATE_HZ:
+        notify(f"{sensor.file}: sampled at {rate:.3g} Hz, below the model's 50 Hz: motion above "
+               f"{rate / 2:.3g} Hz is missing and accuracy is lower (at 20 Hz about 5 windows in 6 "
+               "keep the label a 50 Hz recording gives)")
+    return _Probed(first, it, TIME_UNITS[unit], rate, unit)
+
+
+def _acc_unit(sensor, xyz, rate, override, notify) -> str:
+    if override is not None:
+        return override
+    unit, magnitude = detect.infer_acc_unit(xyz, rate)
+    if unit == "removed":
+        raise SourceError(sensor.file, f"acceleration without gravity (|a| of the still parts "
+                          f"{magnitude:.2f}): the model needs acceleration with gravity; record or "
+                          "export the accelerometer with gravity included")
+    if unit is None:
+        notify(f"{sensor.file}: acceleration |a| of the still parts is {magnitude:.3g}, neither "
+               f"about 1 (g) nor about 9.8 (m/s²): read as {sensor.unit}; pass --acc-unit to choose")
+        return sensor.unit
+    if unit != sensor.unit:
+        pretty = "m/s²" if unit == "m/s^2" else unit
+        notify(f"{sensor.file}: acceleration looks like {pretty} (|a| of still parts "
+               f"{magnitude:.2f}): converted to g; pass --acc-unit {sensor.unit} to override")
+    return unit
+
+
+def _gyro_unit(sensor, xyz, override, notify) -> str:
+    if override is not None:
+        return override
+    unit, p99 = detect.infer_gyro_unit(xyz)
+    if unit is not None and unit != sensor.unit:
+        notify(f"{sensor.file}: angular rate looks like deg/s (99th percentile of |ω| {p99:.1f}, "
+               f"beyond any phone gyroscope in rad/s): converted to rad/s; pass --gyro-unit "
+               f"{sensor.unit} to override")
+        return unit
+    return sensor.unit
+
+
+def iter_chunks(rec: Recording, *, acc_unit=None, gyro_unit=None, time_unit=None,
+                notify=detect.notice) -> Source:
+    """The :class:`Source` of a recording: units recognised, both sensors on one clock.
+
+    See the module documentation; overrides as for :func:`open_source`.
+    """
+    grid = rec.grid
+    acc_p = _probe(rec.acc, "s" if grid else time_unit, notify)
+    joint = rec.joint
+    if joint:
+        first = acc_p.first
+        acc_u = _acc_unit(rec.acc, first.xyz[:, :3] * rec.acc.sign, acc_p.rate_hz, acc_unit, notify)
+        gyro_u = _gyro_unit(rec.gyro, first.xyz[:, 3:6], gyro_unit, notify)
+        gyro_p = acc_p
+    else:
+        gyro_p = _probe(rec.gyro, time_unit, notify)
+        acc_u = _acc_unit(rec.acc, acc_p.first.xyz * rec.acc.sign, acc_p.rate_hz, acc_unit, notify)
+        gyro_u = _gyro_unit(rec.gyro, gyro_p.first.xyz, gyro_unit, notify)
+    rate = min(acc_p.rate_hz, gyro_p.rate_hz)
+    info = {"app": rec.app, "platform": rec.platform or "-", "acc_unit": acc_u,
+            "gyro_unit": gyro_u, "time_unit": acc_p.time_unit, "rate_hz": rate}
+    sign = rec.acc.sign
+    annotations = rec.annotations
+    used = {"fresh": True}
+
+    def streams():
+        """Both sensors in engine units, times in seconds on the file's clock (joint: gyro None)."""
+        # The first call reuses the chunks read ahead; later calls read the files again.
+        fresh, used["fresh"] = used["fresh"], False
+        a_raw = acc_p.raw() if fresh else rec.acc.chunks()
+        if joint:
+            return (RawChunk(c.t * acc_p.seconds, np.hstack([to_g(c.xyz[:, :3] * sign, acc_u),
+                                                             to_rad_s(c.xyz[:, 3:6], gyro_u)]),
+                             c.lines, c.labels) for c in a_raw), None
+        g_raw = gyro_p.raw() if fresh else rec.gyro.chunks()
+        return ((RawChunk(c.t * acc_p.seconds, to_g(c.xyz * sign, acc_u), c.lines, c.labels)
+                 for c in a_raw),
+                (RawChunk(c.t * gyro_p.seconds, to_rad_s(c.xyz, gyro_u), c.lines, c.labels)
+                 for c in g_raw))
+
+    def chunks() -> Iterator[SampleChunk]:
+        acc_it, gyro_it = streams()
+        origin = None
+        if joint:
+            for c in acc_it:
+                if origin is None:
+                    origin = float(c.t[0])
+                labels = annotations.at(c.t) if annotations is not None else c.labels
+                yield SampleChunk(c.t - origin, c.xyz[:, :3], c.xyz[:, 3:6], labels)
+            return
+        acc_master = acc_p.rate_hz >= gyro_p.rate_hz
+        master, other = (acc_it, gyro_it) if acc_master else (gyro_it, acc_it)
+        for t, x, _, _, y in merge_clocks(master, ((c.t, c.xyz) for c in other), MAX_GAP_S):
+            if origin is None:
+                origin = float(t[0])
+            labels = annotations.at(t) if annotations is not None else None
+            acc, gyro = (x, y) if acc_master else (y, x)
+            yield SampleChunk(t - origin, acc, gyro, labels)
+        if origin is None:
+            raise SourceError(rec.name.split(" (")[0], f"the times of {rec.acc.file} and "
+                              f"{rec.gyro.file} do not overlap: they were not recorded together")
+
+    size_rows = max(len(acc_p.first.t), 1)
+    # Duration before reading it all (to pace a live replay): file size over a typical row.
+    est = rec.size_bytes / _TYPICAL_ROW_BYTES / acc_p.rate_hz if rec.size_bytes else 0.0
+    name = rec.name
+    return Source(name, grid, rec.labelled, max(est, size_rows / acc_p.rate_hz), chunks, info,
+                  streams=streams, annotations=annotations)
+
+
+_TYPICAL_ROW_BYTES = 70.0
+
+
+def merge_clocks(master: Iterator[RawChunk], other: Iterator[tuple], max_gap_s: float):
+    """Interpolate ``other`` onto the times of ``master``, chunk by chunk, in bounded memory.
+
+    Parameters
+    ----------
+    master : iterator of RawChunk
+        The stream whose times are kept (t strictly increasing across chunks).
+    other : iterator of (t, xyz)
+        The stream to interpolate (same time unit), ``t`` shape (m,), ``xyz`` shape (m, k).
+    max_gap_s : float
+        Longest spacing of ``other`` interpolated across (in the time unit); longer gives NaN.
+
+    Yields
+    ------
+    t, xyz, lines, labels, other_xyz
+        The master samples inside ``other``'s time span (those before its first sample or after
+        its last are left out), with ``other`` linearly interpolated at their times.
+
+    Only the master chunk, the other samples overlapping it and one before are held.
+    """
+    bt = np.empty(0)
+    bx = None
+    done = False
+    for c in master:
+        t = c.t
+        while not done and (bt.size == 0 or bt[-1] < t[-1]):
+            nxt = next(other, None)
+            if nxt is None:
+                done = True
+                break
+            ot, ox = nxt
+            bt = np.concatenate([bt, ot])
+            bx = ox if bx is None else np.concatenate([bx, ox])
+            k = max(int(np.searchsorted(bt, t[0], side="right")) - 1, 0)
+            bt, bx = bt[k:], bx[k:]
+        if bt.size == 0:
+            if done:
+                return
+            continue
+        inside = (t >= bt[0]) & (t <= bt[-1])
+        if inside.any():
+            ti = t[inside]
+            if bt.size == 1:
+                y = np.repeat(bx[:1], ti.size, axis=0)
+            else:
+                hi = np.clip(np.searchsorted(bt, ti, side="right"), 1, bt.size - 1)
+                span = bt[hi] - bt[hi - 1]
+                y = np.column_stack([np.interp(ti, bt, bx[:, k]) for k in range(bx.shape[1])])
+                y[span > max_gap_s] = np.nan
+            yield (ti, c.xyz[inside], c.lines[inside],
+                   None if c.labels is None else c.labels[inside], y)
+        elif done and t[0] > bt[-1]:
+            return
+        k = max(int(np.searchsorted(bt, t[-1], side="right")) - 1, 0)
+        bt, bx = bt[k:], bx[k:]
+
+
+# --------------------------------------------------------------------------------------------
+# In-memory sources (50 Hz arrays)
+
+
+def _array_source(name, acc, gyro, labels, info=None) -> Source:
+    acc = np.ascontiguousarray(acc, dtype=np.float64)
+    gyro = np.ascontiguousarray(gyro, dtype=np.float64)
+    if labels is not None:
+        labels = np.asarray(labels, dtype=np.int64)
+    n = len(acc)
+
+    def chunks():
+        for a in range(0, n, CHUNK_ROWS):
+            b = min(a + CHUNK_ROWS, n)
+            yield SampleChunk(np.arange(a, b) / SAMPLE_RATE_HZ, acc[a:b], gyro[a:b],
+                              None if labels is None else labels[a:b])
+
+    return Source(name, True, labels is not None, n / SAMPLE_RATE_HZ, chunks,
+                  info or {"app": "50 Hz arrays", "platform": "-", "acc_unit": "g",
+                           "gyro_unit": "rad/s", "time_unit": "-", "rate_hz": SAMPLE_RATE_HZ})
+
+
+def load_bundled() -> Source:
     """The real recording excerpt shipped with the runtime (HAPT experiment 3, test subject 2)."""
     from importlib import resources
 
@@ -144,44 +472,32 @@ def load_bundled() -> Replay:
     first = int(d.get("first_sample", 0))
     name = (f"sample_recording.npz: HAPT experiment {int(d['experiment'])}, user {int(d['user'])}, "
             f"samples {first}..{first + len(d['acc']) - 1}")
-    return _grid_replay(name, d["acc"], d["gyro"], d["labels"])
+    return _array_source(name, d["acc"], d["gyro"], d["labels"])
 
 
-def load_experiment(experiment: int) -> Replay:
+def load_experiment(experiment: int) -> Source:
     """A HAPT experiment (1..61) from the dataset cache; never downloads."""
     from .hapt import load_experiment as _load
 
     if not 1 <= experiment <= 61:
         raise SourceError("--experiment", f"HAPT has experiments 1..61, got {experiment}")
     rec = _load(experiment, download=False)
-    return _grid_replay(f"HAPT experiment {rec.experiment}, user {rec.user} (dataset cache)",
-                        rec.acc, rec.gyro, rec.labels)
+    return _array_source(f"HAPT experiment {rec.experiment}, user {rec.user} (dataset cache)",
+                         rec.acc, rec.gyro, rec.labels)
 
 
-def load_raw(path) -> Replay:
-    """An official UCI RawData ``acc_expXX_userYY.txt`` (+ ``gyro_`` sibling, ``labels.txt``)."""
-    from .hapt import read_matrix, read_raw_recording
-
-    path = Path(path)
-    _require_exists(path)
-    labels_path = path.with_name("labels.txt")
-    table = read_matrix(labels_path, 5) if labels_path.exists() else None
-    rec = read_raw_recording(path, table)
-    labels = rec.labels if table is not None else None
-    what = "labels.txt" if table is not None else "no labels.txt"
-    return _grid_replay(f"{path.name} (UCI RawData, experiment {rec.experiment}, user {rec.user}, "
-                        f"{what})", rec.acc, rec.gyro, labels)
-
-
-def load_npz(path) -> Replay:
+def load_npz(path) -> Source:
     """An ``.npz`` with ``acc`` and ``gyro`` (n, 3) at 50 Hz (g, rad/s), optional ``labels``."""
     path = Path(path)
-    _require_exists(path)
+    if not path.exists():
+        raise SourceError(str(path), "no such file or folder")
     try:
         with np.load(path, allow_pickle=False) as data:
             d = {k: data[k] for k in data.files}
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError) as exc:
         raise SourceError(path.name, f"not a readable .npz file ({exc})") from None
+    except Exception as exc:       # zipfile.BadZipFile, zlib.error: a truncated or corrupt npz
+        raise SourceError(path.name, f"corrupt .npz file ({type(exc).__name__}: {exc})") from None
     missing = [k for k in ("acc", "gyro") if k not in d]
     if missing:
         raise SourceError(path.name, f"missing array{'s' if len(missing) > 1 else ''} "
@@ -202,104 +518,153 @@ def load_npz(path) -> Replay:
     labels = d.get("labels")
     if labels is not None and labels.shape != (len(acc),):
         raise SourceError(path.name, f"'labels' has shape {labels.shape}, expected ({len(acc)},)")
-    return _grid_replay(f"{path.name} (50 Hz arrays)", acc, gyro, labels)
-
-
-def load_file(path, *, acc_unit: str | None = None, gyro_unit: str | None = None,
-              timestamped: bool | None = None) -> Replay:
-    """A recorder export or engine CSV (anything :func:`read_any` reads).
-
-    Parameters
-    ----------
-    path : path-like
-        Engine CSV, Sensor Logger folder or zip, phyphox or HyperIMU file.
-    acc_unit, gyro_unit : str, optional
-        Units of an engine CSV (see :func:`har.runtime.tools.readers.read_csv`).
-    timestamped : bool, optional
-        True: keep the file's own timestamps for ``Recognizer.push_timestamped``. False: resample
-        onto the 50 Hz grid here. Default: timestamped when the recognizer offers
-        ``push_timestamped`` and both sensors share one time base, else the grid.
-    """
-    path = Path(path)
-    _require_exists(path)
-    rec = read_any(path, acc_unit=acc_unit, gyro_unit=gyro_unit)
-    same_clock = (len(rec.acc) == len(rec.gyro)) and np.array_equal(rec.acc.t, rec.gyro.t)
-    if timestamped is None:
-        from ..recognizer import Recognizer
-
-        timestamped = same_clock and hasattr(Recognizer, "push_timestamped")
-    if timestamped and same_clock:
-        t = rec.acc.t
-        labels = _labels_at(rec.labels, t)
-        return Replay(rec.source, t - t[0], rec.acc.xyz, rec.gyro.xyz, labels, timestamped=True,
-                      gaps=_nan_ranges(rec.acc.xyz, rec.gyro.xyz))
-    return grid_from_timed(rec)
-
-
-def grid_from_timed(rec: TimedRecording) -> Replay:
-    """Resample a timestamped recording onto the 50 Hz grid (NaN in gaps)."""
-    try:
-        grid = align_streams(rec.acc, rec.gyro)
-    except ValueError as exc:
-        raise SourceError(rec.source.split(" (")[0], str(exc)) from None
-    labels = _labels_at(rec.labels, grid.t)
-    replay = _grid_replay(rec.source, grid.acc, grid.gyro, labels)
-    replay.gaps = list(grid.gaps)
-    return replay
-
-
-def load_source(*, experiment: int | None = None, raw=None, csv=None, acc_unit=None,
-                gyro_unit=None) -> Replay:
-    """The source named by ``har-live``'s options (the bundled recording when none is given)."""
-    if experiment is not None:
-        return load_experiment(experiment)
-    if raw is not None:
-        return load_raw(raw)
-    if csv is not None:
-        return load_any_input(csv, acc_unit=acc_unit, gyro_unit=gyro_unit)
-    return load_bundled()
-
-
-def load_any_input(path, *, acc_unit=None, gyro_unit=None) -> Replay:
-    """``har predict``'s inputs: ``.npz``, RawData ``acc_`` files, or anything ``read_any`` reads."""
-    path = Path(path)
-    if path.suffix.lower() == ".npz":
-        return load_npz(path)
-    if _RAW_NAME.match(path.name):
-        return load_raw(path)
-    return load_file(path, acc_unit=acc_unit, gyro_unit=gyro_unit)
+    return _array_source(f"{path.name} (50 Hz arrays)", acc, gyro, labels)
 
 
 # --------------------------------------------------------------------------------------------
-# Helpers
+# Pushing into a recognizer
 
 
-def _require_exists(path: Path) -> None:
-    if not path.exists():
-        raise SourceError(str(path), "no such file or folder")
+class _LabelWindow:
+    """Recent per-sample labels with their times, to give each window its true activity."""
+
+    def __init__(self) -> None:
+        self.t = np.empty(0)
+        self.labels = np.empty(0, dtype=np.int64)
+
+    def add(self, t, labels) -> None:
+        self.t = np.concatenate([self.t, t])
+        self.labels = np.concatenate([self.labels, labels])
+
+    def truth(self, t_start: float) -> int:
+        times = t_start + np.arange(SPAN) / SAMPLE_RATE_HZ
+        if self.t.size == 0:
+            return 0
+        idx = np.searchsorted(self.t, times + 1e-9, side="right") - 1
+        if idx[0] < 0 or times[-1] > self.t[-1] + 1e-9:
+            return 0
+        return int(window_labels(self.labels[idx], np.array([0]))[0])
+
+    def forget_before(self, t: float) -> None:
+        k = max(int(np.searchsorted(self.t, t, side="right")) - 1, 0)
+        self.t, self.labels = self.t[k:], self.labels[k:]
 
 
-def _grid_replay(name, acc, gyro, labels) -> Replay:
-    acc = np.ascontiguousarray(acc, dtype=np.float64)
-    gyro = np.ascontiguousarray(gyro, dtype=np.float64)
-    if labels is not None:
-        labels = np.asarray(labels, dtype=np.int64)
-    t = np.arange(len(acc)) / SAMPLE_RATE_HZ
-    return Replay(name, t, acc, gyro, labels, timestamped=False, gaps=_nan_ranges(acc, gyro))
+class Feeder:
+    """Push a :class:`Source`'s chunks into a Recognizer; count windows, gaps and truths.
+
+    Parameters
+    ----------
+    source : Source
+    recognizer : Recognizer
+        Fresh (no samples yet).
+
+    Attributes
+    ----------
+    expected : int
+        Windows a loss-free run must give (regular starts of every segment), after :meth:`finish`.
+    grid_samples : int
+        50 Hz samples the recognizer received, over all segments.
+    gaps : list of GapEvent
+        Holes: the recognizer's own plus the clock jumps.
+    """
+
+    def __init__(self, source: Source, recognizer) -> None:
+        self.source = source
+        self.recognizer = recognizer
+        self.expected = 0
+        self.grid_samples = 0
+        self.gaps: list[GapEvent] = []
+        self.samples_in = 0
+        self._last_t: float | None = None
+        self._labels = _LabelWindow() if source.labelled else None
+
+    def push(self, chunk: SampleChunk) -> list[tuple]:
+        """Push one chunk; return ``(prediction, true activity id or 0)`` of the windows it completed."""
+        if len(chunk) == 0:
+            return []
+        self.samples_in += len(chunk)
+        if self._labels is not None and chunk.labels is not None:
+            self._labels.add(chunk.t, chunk.labels)
+        rec = self.recognizer
+        if self.source.grid:
+            return self._truths(rec.push(chunk.acc, chunk.gyro))
+        t = chunk.t
+        d = np.diff(t if self._last_t is None else np.concatenate([[self._last_t], t]))
+        cuts = (np.flatnonzero(d > JUMP_S) + (0 if self._last_t is not None else 1)).tolist()
+        preds, a = [], 0
+        for s in cuts:
+            if s > a:
+                preds += self._push_timed(chunk, a, s)
+            t_from = float(t[s - 1]) if s > 0 else float(self._last_t)
+            preds += self._end_segment(reset=True)
+            self.gaps.append(GapEvent(t_from, float(t[s]),
+                                      int(np.ceil((float(t[s]) - t_from) * SAMPLE_RATE_HZ)) - 1))
+            a = s
+        preds += self._push_timed(chunk, a, len(chunk))
+        self._last_t = float(t[-1])
+        return self._truths(preds)
+
+    def _push_timed(self, chunk, a, b):
+        return self.recognizer.push_timestamped(chunk.t[a:b], chunk.acc[a:b], chunk.gyro[a:b],
+                                                acc_unit="g", gyro_unit="rad/s")
+
+    def _end_segment(self, reset: bool) -> list:
+        rec = self.recognizer
+        preds = rec.flush()
+        self.expected += len(regular_starts(rec.n_samples))
+        self.grid_samples += rec.n_samples
+        if not self.source.grid:
+            self.gaps.extend(rec.gaps)
+        if reset:
+            rec.reset()
+        return preds
+
+    def finish(self) -> list[tuple]:
+        """End of the recording: the last windows."""
+        return self._truths(self._end_segment(reset=False))
+
+    def _truths(self, preds) -> list[tuple]:
+        if self._labels is None:
+            return [(p, 0) for p in preds]
+        out = [(p, self._labels.truth(p.t_start)) for p in preds]
+        if preds:
+            self._labels.forget_before(preds[-1].t_start)
+        return out
 
 
-def _nan_ranges(acc, gyro) -> list:
-    from .resample import gap_ranges
+def run_source(source: Source, recognizer) -> tuple[list, Feeder]:
+    """All predictions of a source (chunk by chunk), and the feeder with its counts."""
+    feeder = Feeder(source, recognizer)
+    preds = []
+    for chunk in source.chunks():
+        preds.extend(p for p, _ in feeder.push(chunk))
+    preds.extend(p for p, _ in feeder.finish())
+    return preds, feeder
 
-    return gap_ranges(~(np.isfinite(acc).all(axis=1) & np.isfinite(gyro).all(axis=1)))
 
 
-def _labels_at(labels: TimedLabels | None, times: np.ndarray) -> np.ndarray | None:
-    """Per-sample labels at ``times``: the label of the latest labelled sample at or before each."""
-    if labels is None:
-        return None
-    idx = np.searchsorted(labels.t, times + 1e-9, side="right") - 1
-    out = np.full(len(times), -1, dtype=np.int64)
-    ok = (idx >= 0) & (times <= labels.t[-1] + 1e-9)
-    out[ok] = labels.labels[idx[ok]]
-    return out
+# --------------------------------------------------------------------------------------------
+# Command-line options shared by har-live and har predict
+
+
+def add_input_options(parser) -> None:
+    """Add ``--columns``, ``--acc-unit``, ``--gyro-unit``, ``--time-unit``, ``--platform``."""
+    from ..units import ACC_UNITS, GYRO_UNITS
+
+    parser.add_argument("--columns", metavar="SPEC",
+                        help="read a CSV of any layout: t=TIME,acc=AX,AY,AZ,gyro=GX,GY,GZ[,label=COL]")
+    parser.add_argument("--acc-unit", choices=ACC_UNITS,
+                        help="acceleration unit (default: recognised from the data)")
+    parser.add_argument("--gyro-unit", choices=GYRO_UNITS,
+                        help="angular rate unit (default: recognised from the data)")
+    parser.add_argument("--time-unit", choices=tuple(TIME_UNITS),
+                        help="unit of the time column(s) (default: recognised from the spacing)")
+    parser.add_argument("--platform", choices=("auto", "android", "ios"), default="auto",
+                        help="Sensor Logger: the phone's system when Metadata.csv does not say")
+
+
+def input_options(args) -> dict:
+    """The keyword arguments of :func:`open_source` from parsed options."""
+    return {"columns": args.columns, "acc_unit": args.acc_unit, "gyro_unit": args.gyro_unit,
+            "time_unit": args.time_unit, "platform": args.platform}

@@ -28,21 +28,23 @@ INPUT_UNITS = "acc x,y,z in g with gravity (Android sign), gyro x,y,z in rad/s, 
 
 @dataclass(frozen=True)
 class Activity:
-    """One row of the activity table: HAPT label id, name, one-letter code for timelines."""
+    """One row of the activity table: HAPT label id, name, one-letter code for timelines, and the
+    other words people write for it in label columns and annotations."""
 
     id: int
     name: str
     letter: str
+    synonyms: tuple = ()
 
 
 #: The HAPT label ids: 1..6 activities, 7..12 postural transitions.
 ACTIVITIES = (
-    Activity(1, "WALKING", "W"),
-    Activity(2, "WALKING_UPSTAIRS", "U"),
-    Activity(3, "WALKING_DOWNSTAIRS", "D"),
-    Activity(4, "SITTING", "s"),
-    Activity(5, "STANDING", "S"),
-    Activity(6, "LAYING", "L"),
+    Activity(1, "WALKING", "W", ("WALK",)),
+    Activity(2, "WALKING_UPSTAIRS", "U", ("UPSTAIRS", "STAIRS_UP", "UP")),
+    Activity(3, "WALKING_DOWNSTAIRS", "D", ("DOWNSTAIRS", "STAIRS_DOWN", "DOWN")),
+    Activity(4, "SITTING", "s", ("SIT",)),
+    Activity(5, "STANDING", "S", ("STAND",)),
+    Activity(6, "LAYING", "L", ("LAY", "LYING", "LIE", "LYING_DOWN")),
     Activity(7, "STAND_TO_SIT", "t"),
     Activity(8, "SIT_TO_STAND", "t"),
     Activity(9, "SIT_TO_LIE", "t"),

@@ -666,12 +666,12 @@ def test_merge_clocks_interpolates_and_leaves_holes(tmp_path):
 
 def test_feeder_turns_a_long_jump_into_a_gap_and_a_short_hole_into_invalid_windows(tmp_path):
     from har.runtime.recognizer import Recognizer
-    from har.runtime.tools.sources import JUMP_S, Feeder, open_source
+    from har.runtime.tools.sources import Feeder, open_source
 
     t, acc, gyro = noisy(3000)
     t = t.copy()
     t[1000:] += 2.0                 # a 2 s hole: the recognizer's own gap (NaN windows)
-    t[2000:] += 5e8                 # a jump far beyond JUMP_S: restart, nothing allocated
+    t[2000:] += 5e8                 # a clock jump: the resampler skips it, nothing allocated
     path = write_engine(tmp_path / "holes.csv", t, acc, gyro, "{:.3f}")
     source = open_source(path, notify=quiet)
     feeder = Feeder(source, Recognizer(timestamped=True))
@@ -681,8 +681,11 @@ def test_feeder_turns_a_long_jump_into_a_gap_and_a_short_hole_into_invalid_windo
     pairs += feeder.finish()
     preds = [p for p, _ in pairs]
     assert len(preds) == feeder.expected
-    assert feeder.grid_samples < 3000 + 2 * 50 + 10      # the jump added no samples
-    jumps = [g for g in feeder.gaps if g.t_to - g.t_from > JUMP_S]
+    from har.runtime.online_resample import LONG_HOLE_SAMPLES
+
+    # The 2 s hole is written out (100 NaN samples); the jump costs LONG_HOLE_SAMPLES, not 2.5e10.
+    assert feeder.grid_samples < 3000 + 2 * 50 + LONG_HOLE_SAMPLES + 10
+    jumps = [g for g in feeder.gaps if g.n_skipped_samples > 0]
     assert len(jumps) == 1 and jumps[0].t_to - jumps[0].t_from == pytest.approx(5e8 + 0.02, rel=1e-9)
     assert any(1.5 < g.t_to - g.t_from < 3 for g in feeder.gaps)
     starts = np.array([p.t_start for p in preds])
@@ -690,19 +693,19 @@ def test_feeder_turns_a_long_jump_into_a_gap_and_a_short_hole_into_invalid_windo
     assert any(not p.valid for p in preds if 15 < p.t_start < 23)
 
 
-def test_open_recording_describes_and_read_all_puts_both_sensors_on_one_clock(tmp_path):
+def test_open_recording_describes_and_read_all_keeps_each_sensor_on_its_own_clock(tmp_path):
     path, t_expected, acc_expected, gyro = ios_export(tmp_path)
     rec = open_recording(path)
     assert (rec.app, rec.platform, rec.joint, rec.grid) == ("Sensor Logger", "ios", False, False)
     assert rec.acc.sign == -1.0 and rec.acc.unit == "m/s^2" and rec.acc.time_unit == "ns"
-    merged = read_all(path, notify=quiet)
-    np.testing.assert_array_equal(merged.acc.t, merged.gyro.t)
-    assert merged.acc.t[0] == 0.0
-    # One sensor interpolated onto the other's clock: values stay within the originals' range.
-    assert np.isfinite(merged.acc.xyz).all() and np.isfinite(merged.gyro.xyz).all()
-    for got, ref in ((merged.acc.xyz, acc_expected), (merged.gyro.xyz, gyro)):
-        assert (got.min(axis=0) >= ref.min(axis=0) - 1e-9).all()
-        assert (got.max(axis=0) <= ref.max(axis=0) + 1e-9).all()
+    both = read_all(path, notify=quiet)
+    assert both.acc.t[0] == 0.0
+    # Nothing is interpolated across sensors: the acc (with gravity added back) at its own times,
+    # the gyro exactly as written at its own times, on the same origin.
+    np.testing.assert_allclose(both.acc.t, t_expected - t_expected[0], atol=1e-6)   # epoch ns in float64: ~0.2 us
+    np.testing.assert_allclose(both.acc.xyz, acc_expected, atol=1e-7)   # gravity interpolated at float times
+    np.testing.assert_allclose(both.gyro.xyz, gyro[:len(both.gyro.xyz)], atol=1e-9)
+    assert np.all(np.diff(both.gyro.t) > 0) and not np.array_equal(both.gyro.t[:10], both.acc.t[:10])
 
 
 def test_sensors_recorded_apart_are_refused(tmp_path):

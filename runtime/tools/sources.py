@@ -3,22 +3,19 @@
 ``har-live`` and ``har predict`` read their inputs here, so that one file gives the same windows in
 both, and both hold only a few thousand samples at a time whatever the recording's length.
 
-The seam
---------
+Chunks
+------
 :func:`open_source` recognises an input and returns a :class:`Source`; ``Source.chunks()`` yields
-:class:`SampleChunk` s: acceleration (g, with gravity, Android sign) and angular rate (rad/s) **on one
-clock**, in seconds since the first sample, a few thousand rows at a time. For recordings whose two
-sensors have their own clocks, :func:`iter_chunks` puts them on one with :func:`merge_clocks`
-(the faster sensor's times are kept; the slower one is interpolated linearly onto them, chunk by
-chunk; a spacing longer than ``MAX_GAP_S`` in it gives NaN, a gap). That function is the one place
-to swap for a resampler taking both clocks: replace the ``merge_clocks`` call in
-:func:`iter_chunks` and keep ``SampleChunk`` as the output.
+:class:`SampleChunk` s: acceleration (g, with gravity, Android sign) and angular rate (rad/s), in
+seconds since the first acceleration sample, a few thousand rows at a time. When the two sensors
+have clocks of their own, a chunk carries the gyroscope's own times (``gyro_t``) and the
+recognizer's one resampler puts both on the 50 Hz grid; :func:`iter_chunks` only interleaves the
+two files by time, so that neither sensor runs far ahead of the other.
 
-:class:`Feeder` pushes the chunks into a :class:`~har.runtime.Recognizer` (``push`` for 50 Hz grid
-sources, ``push_timestamped`` otherwise) and turns clock jumps longer than :data:`JUMP_S` into a
-gap without allocating anything for it: the recognizer is flushed and restarted after the jump
-(its windows keep the recording's clock), and a :class:`~har.runtime.online_resample.GapEvent`
-records the hole.
+:class:`Feeder` pushes the chunks into a :class:`~har.runtime.Recognizer` built for the source
+(``push`` for 50 Hz grid sources, ``push_timestamped`` otherwise). Holes and clock jumps are the
+resampler's: a jump costs a few hundred NaN samples and a :class:`~har.runtime.GapEvent`, never
+memory in proportion to its length.
 
 Units, clocks and rates are recognised from the first chunk of each sensor
 (:mod:`har.runtime.tools.detect`), announced on stderr and overridable (``acc_unit``,
@@ -47,12 +44,9 @@ from .readers.recording import TIME_UNITS
 
 __all__ = ["SampleChunk", "Source", "open_source", "iter_chunks", "merge_clocks", "Feeder",
            "load_source", "load_any_input", "load_bundled", "load_experiment", "load_npz",
-           "read_streams", "add_input_options", "input_options", "run_source", "JUMP_S",
-           "MAX_GAP_S"]
+           "read_streams", "add_input_options", "input_options", "run_source", "MAX_GAP_S"]
 
 BUNDLED_RECORDING = "data/sample_recording.npz"
-#: A pause in the clock longer than this (s) ends a segment: the recognizer restarts after it.
-JUMP_S = 10.0
 #: Longest spacing of the interpolated sensor bridged by :func:`merge_clocks`, seconds.
 MAX_GAP_S = 0.5
 _RAW_NAME = re.compile(r"^acc_exp\d+_user\d+\.txt$")
@@ -60,31 +54,40 @@ _RAW_NAME = re.compile(r"^acc_exp\d+_user\d+\.txt$")
 
 @dataclass
 class SampleChunk:
-    """Consecutive samples of both sensors on one clock.
+    """Consecutive samples of both sensors.
 
     Attributes
     ----------
     t : ndarray, shape (n,), float64
-        Seconds since the recording's first sample, strictly increasing.
+        Seconds since the recording's first sample, strictly increasing: the acc's times (and the
+        gyro's, unless ``gyro_t`` is given).
     acc : ndarray, shape (n, 3), float64
         Acceleration with gravity in g (Android sign); NaN rows are gaps.
-    gyro : ndarray, shape (n, 3), float64
+    gyro : ndarray, shape (n, 3) or (m, 3), float64
         Angular rate in rad/s; NaN rows are gaps.
     labels : ndarray, shape (n,), int64, or None
-        Activity id per sample (-1 none, 1..12) when the recording is labelled.
+        Activity id per acc sample (-1 none, 1..12) when the recording is labelled.
+    gyro_t : ndarray, shape (m,), float64, or None
+        The gyroscope's own times, seconds on the same origin as ``t``, when it has a clock of its own.
     """
 
     t: np.ndarray
     acc: np.ndarray
     gyro: np.ndarray
     labels: np.ndarray | None = None
+    gyro_t: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.t.size)
 
     def slice(self, a: int, b: int) -> "SampleChunk":
-        return SampleChunk(self.t[a:b], self.acc[a:b], self.gyro[a:b],
-                           None if self.labels is None else self.labels[a:b])
+        """Acc samples ``a:b``, and the gyro samples of the same stretch of time."""
+        labels = None if self.labels is None else self.labels[a:b]
+        if self.gyro_t is None:
+            return SampleChunk(self.t[a:b], self.acc[a:b], self.gyro[a:b], labels)
+        lo = 0 if a == 0 else int(np.searchsorted(self.gyro_t, self.t[a], side="left"))
+        hi = self.gyro_t.size if b >= len(self) else int(np.searchsorted(self.gyro_t, self.t[b], side="left"))
+        return SampleChunk(self.t[a:b], self.acc[a:b], self.gyro[lo:hi], labels, self.gyro_t[lo:hi])
 
 
 @dataclass(eq=False)
@@ -360,15 +363,14 @@ def iter_chunks(rec: Recording, *, acc_unit=None, gyro_unit=None, time_unit=None
                 labels = annotations.at(c.t) if annotations is not None else c.labels
                 yield SampleChunk(c.t - origin, c.xyz[:, :3], c.xyz[:, 3:6], labels)
             return
-        acc_master = acc_p.rate_hz >= gyro_p.rate_hz
-        master, other = (acc_it, gyro_it) if acc_master else (gyro_it, acc_it)
-        for t, x, _, _, y in merge_clocks(master, ((c.t, c.xyz) for c in other), MAX_GAP_S):
+        overlap = False
+        for c, gt, gx in _interleave(acc_it, gyro_it):
             if origin is None:
-                origin = float(t[0])
-            labels = annotations.at(t) if annotations is not None else None
-            acc, gyro = (x, y) if acc_master else (y, x)
-            yield SampleChunk(t - origin, acc, gyro, labels)
-        if origin is None:
+                origin = float(c.t[0])
+            overlap = overlap or (gt.size > 0 and gt[0] <= c.t[-1] and gt[-1] >= c.t[0])
+            labels = annotations.at(c.t) if annotations is not None else c.labels
+            yield SampleChunk(c.t - origin, c.xyz, gx, labels, gt - origin)
+        if not overlap:
             raise SourceError(rec.name.split(" (")[0], f"the times of {rec.acc.file} and "
                               f"{rec.gyro.file} do not overlap: they were not recorded together")
 
@@ -383,8 +385,30 @@ def iter_chunks(rec: Recording, *, acc_unit=None, gyro_unit=None, time_unit=None
 _TYPICAL_ROW_BYTES = 70.0
 
 
+def _interleave(acc_it: Iterator[RawChunk], gyro_it: Iterator[RawChunk]):
+    """Pair each acc chunk with the gyro samples up to its last time (the rest waits for the next).
+
+    Yields ``(acc chunk, gyro t (m,), gyro xyz (m, 3))``; at most one gyro chunk is held ahead.
+    """
+    gt, gx = np.empty(0), np.empty((0, 3))
+    gyro_done = False
+    for c in acc_it:
+        while not gyro_done and (gt.size == 0 or gt[-1] <= c.t[-1]):
+            nxt = next(gyro_it, None)
+            if nxt is None:
+                gyro_done = True
+                break
+            gt, gx = np.concatenate([gt, nxt.t]), np.concatenate([gx, nxt.xyz])
+        k = int(np.searchsorted(gt, c.t[-1], side="right"))
+        yield c, gt[:k], gx[:k]
+        gt, gx = gt[k:], gx[k:]
+
+
 def merge_clocks(master: Iterator[RawChunk], other: Iterator[tuple], max_gap_s: float):
     """Interpolate ``other`` onto the times of ``master``, chunk by chunk, in bounded memory.
+
+    For assembling one quantity from two files of one sensor (Sensor Logger's acceleration without
+    gravity plus its gravity, written at the same instants); the engine's grid is the resampler's.
 
     Parameters
     ----------
@@ -566,7 +590,7 @@ class Feeder:
     grid_samples : int
         50 Hz samples the recognizer received, over all segments.
     gaps : list of GapEvent
-        Holes: the recognizer's own plus the clock jumps.
+        Holes and clock jumps found by the recognizer's resampler, after :meth:`finish`.
     """
 
     def __init__(self, source: Source, recognizer) -> None:
@@ -576,7 +600,6 @@ class Feeder:
         self.grid_samples = 0
         self.gaps: list[GapEvent] = []
         self.samples_in = 0
-        self._last_t: float | None = None
         self._labels = _LabelWindow() if source.labelled else None
 
     def push(self, chunk: SampleChunk) -> list[tuple]:
@@ -589,40 +612,17 @@ class Feeder:
         rec = self.recognizer
         if self.source.grid:
             return self._truths(rec.push(chunk.acc, chunk.gyro))
-        t = chunk.t
-        d = np.diff(t if self._last_t is None else np.concatenate([[self._last_t], t]))
-        cuts = (np.flatnonzero(d > JUMP_S) + (0 if self._last_t is not None else 1)).tolist()
-        preds, a = [], 0
-        for s in cuts:
-            if s > a:
-                preds += self._push_timed(chunk, a, s)
-            t_from = float(t[s - 1]) if s > 0 else float(self._last_t)
-            preds += self._end_segment(reset=True)
-            self.gaps.append(GapEvent(t_from, float(t[s]),
-                                      int(np.ceil((float(t[s]) - t_from) * SAMPLE_RATE_HZ)) - 1))
-            a = s
-        preds += self._push_timed(chunk, a, len(chunk))
-        self._last_t = float(t[-1])
-        return self._truths(preds)
-
-    def _push_timed(self, chunk, a, b):
-        return self.recognizer.push_timestamped(chunk.t[a:b], chunk.acc[a:b], chunk.gyro[a:b],
-                                                acc_unit="g", gyro_unit="rad/s")
-
-    def _end_segment(self, reset: bool) -> list:
-        rec = self.recognizer
-        preds = rec.flush()
-        self.expected += len(regular_starts(rec.n_samples))
-        self.grid_samples += rec.n_samples
-        if not self.source.grid:
-            self.gaps.extend(rec.gaps)
-        if reset:
-            rec.reset()
-        return preds
+        return self._truths(rec.push_timestamped(chunk.t, chunk.acc, chunk.gyro, gyro_t=chunk.gyro_t))
 
     def finish(self) -> list[tuple]:
         """End of the recording: the last windows."""
-        return self._truths(self._end_segment(reset=False))
+        rec = self.recognizer
+        preds = rec.flush()
+        self.expected = len(regular_starts(rec.n_samples))
+        self.grid_samples = rec.n_samples
+        if not self.source.grid:
+            self.gaps = rec.gaps
+        return self._truths(preds)
 
     def _truths(self, preds) -> list[tuple]:
         if self._labels is None:

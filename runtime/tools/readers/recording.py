@@ -145,16 +145,11 @@ class Annotations:
         return out
 
 
-_ALIASES = {
-    "WALK": 1, "WALKING": 1, "UPSTAIRS": 2, "WALKING_UPSTAIRS": 2, "STAIRS_UP": 2, "UP": 2,
-    "DOWNSTAIRS": 3, "WALKING_DOWNSTAIRS": 3, "STAIRS_DOWN": 3, "DOWN": 3,
-    "SIT": 4, "SITTING": 4, "STAND": 5, "STANDING": 5, "LAY": 6, "LAYING": 6, "LYING": 6,
-    "LIE": 6, "LYING_DOWN": 6,
-}
+_ALIASES = {word: a.id for a in ACTIVITIES for word in (a.name, *a.synonyms)}
 
 
 def activity_id(text: str) -> int | None:
-    """Activity id of a label as people write it: "walking", "WALKING_UPSTAIRS", "5", "-1".
+    """Activity id of a label as people write it: "walking", "upstairs", an activity's name, "5", "-1".
 
     Returns None for a text that names no activity of the engine's table.
     """

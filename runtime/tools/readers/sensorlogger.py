@@ -18,7 +18,7 @@ the axes by name (written ``z, y, x``: read by name, never by position):
   has already written Android's convention). Without ``Metadata.csv`` the platform is taken from
   the files (``TotalAcceleration.csv`` is Android-only) and a notice says so.
 - ``Annotation.csv``: ``time`` and ``text`` of each annotation; a text naming an activity
-  ("walking", "sitting", "WALKING_UPSTAIRS", ...) labels the samples from its time until the next
+  ("walking", "sitting", "upstairs", or an activity name of the engine) labels the samples from its time until the next
   annotation (or for its ``millisecond_duration`` when given).
 
 The JSON export is one array of records ``{"sensor": "Accelerometer", "time": <ns>, "x": .., "y":

@@ -93,7 +93,7 @@ class TimedRecording:
 
 
 def read_all(path, **options) -> TimedRecording:
-    """Every sample of the recording at ``path``, on one clock, in g and rad/s.
+    """Every sample of the recording at ``path``, in g and rad/s, each sensor at its own times.
 
     Parameters
     ----------
@@ -106,7 +106,8 @@ def read_all(path, **options) -> TimedRecording:
     Returns
     -------
     TimedRecording
-        Times in seconds since the first sample; both streams share them.
+        Times in seconds since the first acc sample; the gyro's are its own when the file gives
+        it a clock of its own, else the acc's.
     """
     from ..sources import open_source
 
@@ -120,6 +121,7 @@ def read_all(path, **options) -> TimedRecording:
         t = np.concatenate([p.t for p in parts])
         acc = np.concatenate([p.acc for p in parts])
         gyro = np.concatenate([p.gyro for p in parts])
+        gyro_t = np.concatenate([p.t if p.gyro_t is None else p.gyro_t for p in parts])
         labels = (np.concatenate([p.labels for p in parts]) if parts[0].labels is not None else None)
-    return TimedRecording(acc=TimedStream(t, acc), gyro=TimedStream(t, gyro), source=stream.name,
+    return TimedRecording(acc=TimedStream(t, acc), gyro=TimedStream(t if not parts else gyro_t, gyro), source=stream.name,
                           labels=None if labels is None else TimedLabels(t, labels))

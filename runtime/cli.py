@@ -21,6 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
         add_parsers(sub)
     from .predict import add_parser as add_predict
     add_predict(sub)
+    from .web_server import add_parser as add_web
+    add_web(sub)
     return parser
 
 
@@ -33,6 +35,9 @@ def main(argv=None) -> int:
     try:
         if args.command == "predict":
             from .predict import run
+            return run(args)
+        if args.command == "web":
+            from .web_server import run
             return run(args)
         from har.model.cli import run
         return run(args)

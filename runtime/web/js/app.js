@@ -152,11 +152,12 @@ async function startLive() {
   newRun('live');
   const accSign = accelerationSign(params);
   const meter = new RateMeter(2);
-  let lastT = null, gotSample = false, warnedRate = false;
+  let lastT = null, gotSample = false, warnedRate = false, origin = null;
   const onMotion = (event) => {
     const s = motionToEngine(event, accSign);
     if (!s) return;
-    const t = event.timeStamp / 1000;
+    origin ??= event.timeStamp;
+    const t = (event.timeStamp - origin) / 1000;          // s since Start's first event
     if (lastT !== null && t - lastT > MAX_EVENT_GAP_S) {
       stream.reset();
       meter.reset();

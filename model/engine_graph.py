@@ -1,0 +1,619 @@
+"""The whole engine as one ONNX graph: 64 raw samples and a state in, a window's activity and the new state out.
+
+The graph runs the UCI HAR chain and all 561 features of ``har.features`` with default-domain
+operators, then the classifier's own nodes (inlined from its ONNX file)::
+
+    samples [B, 64, 6], state [B, S]
+      -> median of 3 (gap rows zeroed: a gap closes and reopens the chain as zero padding does)
+      -> IIR cascades in block-state form: y = T u + O z, z' = A^64 z + R u (one matrix product each)
+      -> 9 signals for the 64 newest samples, appended to the 128 kept in the state
+      -> the window starting 192 samples before the newest sample: 20 time series, 13 spectra
+         (DFT as a matrix product), every statistic, Burg AR(4), entropy, angles
+      -> features [B, 561] -> classifier -> probabilities [B, K], label [B]
+
+Why block-state form: a sample-by-sample recursion in float32 accumulates rounding through poles
+at 0.96..0.99 (the 0.3 Hz gravity and 0.1 Hz drift low-passes); the block form applies the pole
+only once per block (``A^64``, spectral radius 0.07..0.57), and computes body acceleration and body
+gyro with their own impulse responses instead of subtracting two nearly equal float32 signals.
+
+Gaps: a non-finite sample ends the chain's segment exactly as ``features.chain`` does. Within a
+block, positions are numbered by segment (cumulative count of gaps); the Toeplitz matrix is masked
+to pairs in the same segment and the carried state only reaches the first segment, so the
+filters restart with zero state after the gap, as ``extract_recording`` does.
+
+State layout per stream (float, ``STATE_SIZE`` values, zeros for a new stream): 128 past samples
+of the 9 chain signals (NaN at gaps), the last 2 raw samples (the median's look-behind and the
+sample whose median waits for its successor), the acc and gyro cascades' filter states, and the
+number of blocks seen (saturating at 3).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from har.features import HOP, SAMPLE_RATE_HZ, WINDOW
+from har.features import statistics as st
+from har.features.extract import PLAN, _SOURCE_KEYS
+from har.features.filters import GRAVITY_SOS, GYRO_DRIFT_SOS, NOISE_SOS
+from har.features.scale import RAW_MAX, RAW_MIN
+from har.features.table import (DOMAIN_SIZE, FEATURE_DIGEST, FEATURES_VERSION, FREQ_OF_TIME, N_FEATURES,
+                                SOURCE_WIDTH)
+from har.runtime.files import atomic_write
+
+OPSET = 17            # ScatterElements with reduction="add" needs 16
+IR_VERSION = 8
+
+SAMPLES, STATE = "samples", "state"
+PROBABILITIES, LABEL, VALID, FEATURES, STATE_OUT = "probabilities", "label", "valid", "features", "state_out"
+
+BLOCK = HOP                       # samples per call
+SPAN = WINDOW + 1                 # a window reads one more sample for the jerk
+HISTORY = 2 * BLOCK               # chain signals kept between calls
+#: The window reported after N samples starts at N - WINDOW - DELAY: the median needs one sample of
+#: look-ahead and the jerk one more, so the newest complete span ends one block back.
+DELAY = BLOCK
+RAW_TAIL = 2
+N_SIGNALS = 9
+BLOCKS_SATURATE = (WINDOW + DELAY) // BLOCK
+
+OFFICIAL_SCALE = "uci_official_minmax"
+RAW_SCALES = ("raw", "uci_raw", "raw_features", "unscaled")
+INPUT_UNITS = ("acc x, y, z in g with gravity (Android sign), gyro x, y, z in rad/s; 50 Hz; "
+               "NaN or inf marks a missing sample")
+
+
+# --------------------------------------------------------------------------- linear systems
+
+def _section_ss(sos_row):
+    """One second-order section in transposed direct form II as (A, B, C, D), as scipy runs it."""
+    b0, b1, b2, _, a1, a2 = sos_row
+    A = np.array([[-a1, 1.0], [-a2, 0.0]])
+    B = np.array([[b1 - a1 * b0], [b2 - a2 * b0]])
+    C = np.array([[1.0, 0.0]])
+    D = np.array([[b0]])
+    return A, B, C, D
+
+
+def _series(first, second):
+    """``second`` fed by ``first``."""
+    A1, B1, C1, D1 = first
+    A2, B2, C2, D2 = second
+    n1, n2 = A1.shape[0], A2.shape[0]
+    A = np.block([[A1, np.zeros((n1, n2))], [B2 @ C1, A2]])
+    B = np.vstack([B1, B2 @ D1])
+    C = np.hstack([D2 @ C1, C2])
+    D = D2 @ D1
+    return A, B, C, D
+
+
+def _cascade(sos):
+    system = _section_ss(sos[0])
+    for row in sos[1:]:
+        system = _series(system, _section_ss(row))
+    return system
+
+
+def chain_systems():
+    """The two chain systems driven by the median-filtered samples, each with its named outputs.
+
+    Returns
+    -------
+    dict
+        "acc": (A, B, C, D) with outputs [body acc, gravity]; "gyro": outputs [body gyro].
+        Body = clean - low-passed is one output with its own impulse response (no float32
+        cancellation between two signals of about 1 g).
+    """
+    noise = _cascade(NOISE_SOS)
+    out = {}
+    for key, slow_sos in (("acc", GRAVITY_SOS), ("gyro", GYRO_DRIFT_SOS)):
+        slow = _cascade(slow_sos)
+        A, B, C_slow, D_slow = _series(noise, slow)
+        n_noise = noise[0].shape[0]
+        C_clean = np.hstack([noise[2], np.zeros((1, A.shape[0] - n_noise))])
+        D_clean = noise[3]
+        C_body, D_body = C_clean - C_slow, D_clean - D_slow
+        if key == "acc":
+            out[key] = (A, B, np.vstack([C_body, C_slow]), np.vstack([D_body, D_slow]))
+        else:
+            out[key] = (A, B, C_body, D_body)
+    return out
+
+
+def block_matrices(system, length: int = BLOCK):
+    """Block-state form of a single-input system over ``length`` samples.
+
+    Returns
+    -------
+    T : ndarray (outputs, length, length)
+        ``y[o, i] = sum_j T[o, i, j] u[j] + sum_k O[o, i, k] z[k]``.
+    O : ndarray (outputs, length, order)
+    Phi : ndarray (order, order)
+        ``A ** length``: ``z' = Phi z + R u``.
+    R : ndarray (order, length)
+    """
+    A, B, C, D = system
+    n, n_out = A.shape[0], C.shape[0]
+    powers = [np.eye(n)]
+    for _ in range(length):
+        powers.append(A @ powers[-1])
+    markov = [D[:, 0]] + [(C @ powers[k] @ B)[:, 0] for k in range(length - 1)]
+    T = np.zeros((n_out, length, length))
+    for i in range(length):
+        for j in range(i + 1):
+            T[:, i, j] = markov[i - j]
+    O = np.stack([C @ powers[i] for i in range(length)], axis=1)
+    R = np.hstack([powers[length - 1 - j] @ B for j in range(length)])
+    return T, O, powers[length], R
+
+
+STATE_ORDER = {key: s[0].shape[0] for key, s in chain_systems().items()}
+
+
+def state_layout() -> dict[str, tuple[int, int]]:
+    """Name -> (offset, size) of each part of the state vector."""
+    parts = [("signals", N_SIGNALS * HISTORY), ("raw_tail", RAW_TAIL * 6),
+             ("z_acc", 3 * STATE_ORDER["acc"]), ("z_gyro", 3 * STATE_ORDER["gyro"]), ("blocks", 1)]
+    layout, offset = {}, 0
+    for name, size in parts:
+        layout[name] = (offset, size)
+        offset += size
+    return layout
+
+
+STATE_SIZE = sum(size for _, size in state_layout().values())
+
+
+# --------------------------------------------------------------------------- graph assembly helpers
+
+class _Builder:
+    """Nodes and initializers of one graph; float constants in the graph's dtype."""
+
+    def __init__(self, dtype):
+        self.dtype = np.dtype(dtype)
+        self.elem = TensorProto.FLOAT if self.dtype == np.float32 else TensorProto.DOUBLE
+        self.nodes: list = []
+        self.inits: list = []
+        self._n = 0
+        self._consts: dict = {}
+
+    def _name(self, hint: str) -> str:
+        self._n += 1
+        return f"{hint}_{self._n}"
+
+    def const(self, value, hint: str = "c", dtype=None) -> str:
+        arr = np.asarray(value)
+        if dtype is not None:
+            arr = arr.astype(dtype)
+        elif arr.dtype.kind == "f":
+            arr = arr.astype(self.dtype)
+        elif arr.dtype.kind in "iu":
+            arr = arr.astype(np.int64)
+        key = (arr.dtype.str, arr.shape, arr.tobytes())
+        if key in self._consts:
+            return self._consts[key]
+        name = self._name(hint)
+        self.inits.append(numpy_helper.from_array(np.ascontiguousarray(arr), name))
+        self._consts[key] = name
+        return name
+
+    def op(self, op_type: str, inputs, hint: str | None = None, outputs: int = 1, out_names=None, **attrs):
+        names = out_names or [self._name(hint or op_type.lower()) for _ in range(outputs)]
+        self.nodes.append(helper.make_node(op_type, list(inputs), names, name=self._name("n_" + op_type), **attrs))
+        return names[0] if outputs == 1 else names
+
+    # shorthands
+    def slice(self, x, starts, ends, axes):
+        return self.op("Slice", [x, self.const(starts), self.const(ends), self.const(axes)], "slice")
+
+    def reshape(self, x, shape):
+        return self.op("Reshape", [x, self.const(np.array(shape, dtype=np.int64))], "reshape")
+
+    def rsum(self, x, axes, keepdims=0):
+        return self.op("ReduceSum", [x, self.const(np.array(axes, dtype=np.int64))], "sum", keepdims=keepdims)
+
+    def mean(self, x, axes, keepdims=0):
+        return self.op("ReduceMean", [x], "mean", axes=list(axes), keepdims=keepdims)
+
+    def add(self, a, b):
+        return self.op("Add", [a, b])
+
+    def sub(self, a, b):
+        return self.op("Sub", [a, b])
+
+    def mul(self, a, b):
+        return self.op("Mul", [a, b])
+
+    def div(self, a, b):
+        return self.op("Div", [a, b])
+
+    def concat(self, xs, axis):
+        return self.op("Concat", list(xs), "concat", axis=axis)
+
+    def dot(self, a, b, keepdims=0):
+        """Sum of products over the last axis."""
+        return self.rsum(self.mul(a, b), [-1], keepdims)
+
+
+# --------------------------------------------------------------------------- the chain
+
+def _chain(g: _Builder, samples: str, state: str):
+    """Median + IIR over one block; returns (window span [B, 9, 129] with NaN at gaps, new state parts)."""
+    layout = state_layout()
+
+    def part(name):
+        off, size = layout[name]
+        return g.slice(state, [off], [off + size], [1])
+
+    hist = g.reshape(part("signals"), [-1, N_SIGNALS, HISTORY])
+    tail = g.reshape(part("raw_tail"), [-1, RAW_TAIL, 6])
+    blocks = part("blocks")                                           # [B, 1]
+
+    raw = g.concat([tail, samples], axis=1)                           # [B, 66, 6]: samples N-66 .. N-1
+    bad = g.op("IsNaN", [g.sub(raw, raw)], "bad")                     # NaN and +-inf
+    bad_row = g.op("Cast", [g.op("ReduceMax", [g.op("Cast", [bad], to=TensorProto.INT32)],
+                                 axes=[2], keepdims=1)], to=TensorProto.BOOL)   # [B, 66, 1]
+    zero = g.const(np.zeros(()))
+    clean_raw = g.op("Where", [bad_row, zero, raw], "zeroed")
+    left = g.slice(clean_raw, [0], [BLOCK], [1])
+    mid = g.slice(clean_raw, [1], [BLOCK + 1], [1])
+    right = g.slice(clean_raw, [2], [BLOCK + 2], [1])
+    med = g.op("Max", [g.op("Min", [left, mid]), g.op("Min", [g.op("Max", [left, mid]), right])], "median")
+    gap = g.slice(bad_row, [1], [BLOCK + 1], [1])                     # [B, 64, 1]: gap at each output position
+    u = g.op("Where", [gap, zero, med], "u")                          # a gap sample feeds nothing forward
+    u = g.op("Transpose", [u], "u_t", perm=[0, 2, 1])                 # [B, 6, 64]
+
+    # Segment number of each position: same segment <=> filters see each other.
+    gap_f = g.op("Cast", [g.reshape(gap, [-1, BLOCK])], to=g.elem)    # [B, 64]
+    seg = g.op("CumSum", [gap_f, g.const(np.array(1, dtype=np.int64))], "seg")
+    same = g.op("Cast", [g.op("Equal", [g.reshape(seg, [-1, BLOCK, 1]), g.reshape(seg, [-1, 1, BLOCK])])],
+                to=g.elem)                                            # [B, 64(i), 64(j)]
+    first_seg = g.op("Cast", [g.op("Equal", [seg, zero])], to=g.elem)  # [B, 64]: carried state reaches it
+    last = g.slice(seg, [BLOCK - 1], [BLOCK], [1])                    # [B, 1]
+    in_last = g.op("Cast", [g.op("Equal", [seg, last])], to=g.elem)   # [B, 64]: feeds the next block's state
+    keep_state = g.op("Cast", [g.op("Equal", [last, zero])], to=g.elem)  # [B, 1]
+
+    outputs = {}
+    new_z = {}
+    systems = chain_systems()
+    for key, cols in (("acc", slice(0, 3)), ("gyro", slice(3, 6))):
+        T, O, Phi, R = block_matrices(systems[key])
+        order = Phi.shape[0]
+        x = g.slice(u, [cols.start], [cols.stop], [1])                # [B, 3, 64]
+        z = g.reshape(part("z_" + key), [-1, 3, order])               # [B, 3, order]
+        # Carried state -> outputs, before the first gap only.
+        for o in range(T.shape[0]):
+            masked_T = g.mul(g.const(T[o].T[None]), g.op("Transpose", [same], perm=[0, 2, 1]))  # [B, j, i]
+            y = g.op("MatMul", [x, masked_T])                         # [B, 3, 64]
+            y_state = g.op("MatMul", [z, g.const(O[o].T)])            # [B, 3, 64]
+            y = g.add(y, g.mul(y_state, g.reshape(first_seg, [-1, 1, BLOCK])))
+            outputs[(key, o)] = y
+        x_last = g.mul(x, g.reshape(in_last, [-1, 1, BLOCK]))
+        z_new = g.add(g.mul(g.op("MatMul", [z, g.const(Phi.T)]), g.reshape(keep_state, [-1, 1, 1])),
+                      g.op("MatMul", [x_last, g.const(R.T)]))
+        new_z[key] = g.reshape(z_new, [-1, 3 * order])
+
+    nan = g.const(np.array(np.nan))
+    gap_row = g.reshape(gap, [-1, 1, BLOCK])
+    signals = g.concat([outputs[("acc", 0)], outputs[("acc", 1)], outputs[("gyro", 0)]], axis=1)  # [B, 9, 64]
+    signals = g.op("Where", [gap_row, nan, signals], "signals")
+    full = g.concat([hist, signals], axis=2)                          # [B, 9, 192]: samples N-193 .. N-2
+    span = g.slice(full, [1], [1 + SPAN], [2])                        # [B, 9, 129]: starts at N-192
+    new_hist = g.reshape(g.slice(full, [BLOCK], [BLOCK + HISTORY], [2]), [-1, N_SIGNALS * HISTORY])
+    new_tail = g.reshape(g.slice(raw, [BLOCK], [BLOCK + RAW_TAIL], [1]), [-1, RAW_TAIL * 6])
+    new_blocks = g.op("Min", [g.add(blocks, g.const(np.ones((1, 1)))),
+                              g.const(np.full((1, 1), float(BLOCKS_SATURATE)))])
+    state_out = g.op("Concat", [new_hist, new_tail, new_z["acc"], new_z["gyro"], new_blocks],
+                     out_names=[STATE_OUT], axis=1)
+    started = g.op("GreaterOrEqual", [new_blocks, g.const(np.full((1, 1), float(BLOCKS_SATURATE)))])
+    return span, started, state_out
+
+
+# --------------------------------------------------------------------------- the features
+
+def _common(g: _Builder, x: str, n: int, out: dict, dom: str):
+    """mean, std, mad, max, min, energy, iqr of series x [B, S, n]; returns deviations and sorted x."""
+    mean = g.mean(x, [2], keepdims=1)
+    d = g.sub(x, mean)
+    srt = g.op("TopK", [x, g.const(np.array([n], dtype=np.int64))], "sorted", outputs=2, axis=-1, largest=0,
+               sorted=1)[0]
+    out[(dom, "mean")] = g.reshape(mean, [0, -1])
+    out[(dom, "std")] = g.op("Sqrt", [g.div(g.dot(d, d), g.const(np.array(float(n))))])
+    out[(dom, "mad")] = g.mean(g.op("Abs", [d]), [2])
+    out[(dom, "max")] = g.op("ReduceMax", [x], axes=[2], keepdims=0)
+    out[(dom, "min")] = g.op("ReduceMin", [x], axes=[2], keepdims=0)
+    out[(dom, "energy")] = g.div(g.dot(x, x), g.const(np.array(float(n))))
+    idx, weights = st._hazen_weights(n, (25, 75))
+    w = np.zeros(n)
+    np.add.at(w, idx, weights[1] - weights[0])
+    out[(dom, "iqr")] = g.reshape(g.op("MatMul", [srt, g.const(w.reshape(n, 1))]), [0, -1])
+    return d, srt
+
+
+def _entropy(g: _Builder, x: str, n: int):
+    """MATLAB image entropy of each series: 256 levels, counts by scatter-add, bits."""
+    levels = g.op("Floor", [g.add(g.mul(x, g.const(np.array(255.0))), g.const(np.array(0.5)))])
+    levels = g.op("Clip", [levels, g.const(np.array(0.0)), g.const(np.array(255.0))])
+    idx = g.op("Cast", [levels], to=TensorProto.INT64)
+    shape = g.op("Shape", [x])
+    hist_shape = g.concat([g.slice(shape, [0], [2], [0]), g.const(np.array([256], dtype=np.int64))], axis=0)
+    zeros = g.op("ConstantOfShape", [hist_shape], value=numpy_helper.from_array(np.zeros(1, dtype=g.dtype)))
+    ones = g.op("Expand", [g.const(np.ones((1, 1, 1))), shape])
+    counts = g.op("ScatterElements", [zeros, idx, ones], "counts", axis=2, reduction="add")
+    c_log_c = g.mul(counts, g.op("Log", [g.op("Max", [counts, g.const(np.array(1.0))])]))
+    # H = log2 n - sum(c log2 c) / n
+    return g.sub(g.const(np.array(np.log2(n))), g.mul(g.rsum(c_log_c, [2]), g.const(np.array(1.0 / (n * np.log(2))))))
+
+
+def _arburg(g: _Builder, x: str, order: int = 4):
+    """Burg AR coefficients [B, S, order] as ``statistics.arburg``."""
+    ef = eb = x
+    a = {}
+    two = g.const(np.array(-2.0))
+    for m in range(1, order + 1):
+        efp = g.slice(ef, [1], [np.iinfo(np.int64).max], [2])
+        ebp = g.slice(eb, [0], [-1], [2])
+        k = g.div(g.mul(two, g.dot(ebp, efp, 1)), g.add(g.dot(efp, efp, 1), g.dot(ebp, ebp, 1)))   # [B, S, 1]
+        new = {}
+        for i in range(1, m):
+            new[i] = g.add(a[i], g.mul(k, a[m - i]))
+        new[m] = k
+        a = new
+        if m < order:
+            ef, eb = g.add(efp, g.mul(k, ebp)), g.add(ebp, g.mul(k, efp))
+    return g.concat([a[i] for i in range(1, order + 1)], axis=2)
+
+
+def _acos(g: _Builder, c: str):
+    """arccos; the CPU provider has Acos for float only, so float64 refines a float32 guess by Newton."""
+    if g.dtype == np.float32:
+        return g.op("Acos", [c])
+    guess = g.op("Cast", [g.op("Acos", [g.op("Cast", [c], to=TensorProto.FLOAT)])], to=TensorProto.DOUBLE)
+    theta = guess
+    tiny = g.const(np.array(1e-12))
+    for _ in range(2):
+        s = g.op("Sin", [theta])
+        step = g.div(g.sub(g.op("Cos", [theta]), c), g.op("Max", [s, tiny]))
+        theta = g.op("Where", [g.op("Greater", [s, tiny]), g.add(theta, step), theta])
+    return theta
+
+
+def _features(g: _Builder, span: str):
+    """The 561 raw features [B, 561] of spans [B, 9, 129] (finite values)."""
+    W = WINDOW
+    body = g.slice(span, [0], [3], [1])
+    grav = g.slice(span, [3], [6], [1])
+    gyro = g.slice(span, [6], [9], [1])
+
+    def first(x):
+        return g.slice(x, [0], [W], [2])
+
+    def jerk(x):
+        return g.sub(g.slice(x, [1], [SPAN], [2]), first(x))
+
+    t3 = g.concat([first(body), first(grav), jerk(body), first(gyro), jerk(gyro)], axis=1)   # [B, 15, 128]
+    t3_4 = g.reshape(t3, [0, 5, 3, W])
+    mags = g.op("Sqrt", [g.rsum(g.mul(t3_4, t3_4), [2])])                                  # [B, 5, 128]
+    mags = g.op("Gather", [mags, g.const(np.array([0, 0, 2, 3, 4]))], axis=1)              # tGravityAccMag quirk
+    t = g.concat([t3, mags], axis=1)                                                        # [B, 20, 128]
+
+    # Spectrum |rfft|[1..64] / 64 as one matrix product with [cos | sin].
+    n_idx = np.arange(W)[:, None]
+    k_idx = np.arange(1, W // 2 + 1)[None, :]
+    ang = 2 * np.pi * ((n_idx * k_idx) % W) / W
+    dft = np.hstack([np.cos(ang), -np.sin(ang)]) / (W // 2)
+    ts = g.op("Gather", [t, g.const(np.array(FREQ_OF_TIME))], axis=1)                       # [B, 13, 128]
+    reim = g.op("MatMul", [ts, g.const(dft)])                                               # [B, 13, 128]
+    re = g.slice(reim, [0], [W // 2], [2])
+    im = g.slice(reim, [W // 2], [W], [2])
+    f = g.op("Sqrt", [g.add(g.mul(re, re), g.mul(im, im))], "spectrum")                     # [B, 13, 64]
+
+    out: dict = {}
+    dt, _ = _common(g, t, W, out, "t")
+    df, _ = _common(g, f, W // 2, out, "f")
+    out[("t", "entropy")] = _entropy(g, t, W)
+    out[("f", "entropy")] = _entropy(g, f, W // 2)
+    out[("t", "arCoeff")] = _arburg(g, t, 4)
+    out[("t3", "sma3")] = g.mul(g.rsum(g.op("Abs", [t3_4]), [2, 3]), g.const(np.array(1.0 / W)))
+    d3 = g.reshape(g.slice(dt, [0], [15], [1]), [0, 5, 3, W])
+    pa = g.op("Gather", [d3, g.const(np.array([0, 0, 1]))], axis=2)
+    pb = g.op("Gather", [d3, g.const(np.array([1, 2, 2]))], axis=2)
+    out[("t3", "correlation")] = g.div(g.dot(pa, pb), g.op("Sqrt", [g.mul(g.dot(pa, pa), g.dot(pb, pb))]))
+    out[("f", "maxInds")] = g.op("Cast", [g.op("ArgMax", [f], axis=2, keepdims=0)], to=g.elem)
+    bins = np.arange(1, W // 2 + 1, dtype=np.float64).reshape(-1, 1)
+    out[("f", "meanFreq")] = g.div(g.reshape(g.op("MatMul", [f, g.const(bins)]), [0, -1]), g.rsum(f, [2]))
+    d2 = g.mul(df, df)
+    m2 = g.rsum(d2, [2])
+    n_f = float(W // 2)
+    out[("f", "skewness")] = g.div(g.mul(g.dot(d2, df), g.const(np.array(np.sqrt(n_f)))),
+                                   g.mul(m2, g.op("Sqrt", [m2])))
+    out[("f", "kurtosis")] = g.div(g.mul(g.dot(d2, d2), g.const(np.array(n_f))), g.mul(m2, m2))
+    out[("f", "bandsEnergy")] = g.op("MatMul", [g.mul(f, f), g.const(st._BAND_MATRIX)])
+    f_means = g.slice(out[("f", "mean")], [0], [9], [1])
+    out[("f3", "sma3")] = g.rsum(g.reshape(f_means, [0, 3, 3]), [2])
+
+    means = out[("t", "mean")]                                                              # [B, 20]
+    vec = g.reshape(g.op("Gather", [means, g.const(np.array([0, 1, 2, 6, 7, 8, 9, 10, 11, 12, 13, 14]))],
+                         axis=1), [0, 4, 3])
+    shape = g.op("Shape", [vec])
+    axes = g.op("Expand", [g.const(np.eye(3)[None]), g.concat([g.slice(shape, [0], [1], [0]),
+                                                                 g.const(np.array([3, 3], dtype=np.int64))], 0)])
+    u = g.concat([vec, axes], axis=1)                                                       # [B, 7, 3]
+    v = g.reshape(g.slice(means, [3], [6], [1]), [0, 1, 3])
+    cos = g.div(g.dot(u, v), g.op("Sqrt", [g.mul(g.dot(u, u), g.dot(v, v))]))
+    cos = g.op("Clip", [cos, g.const(np.array(-1.0)), g.const(np.array(1.0))])
+    out[("angle", "angle")] = _acos(g, cos)
+
+    flat = g.concat([g.reshape(out[key], [0, DOMAIN_SIZE[key[0]] * SOURCE_WIDTH[key[1]]]) for key in _SOURCE_KEYS],
+                    axis=1)
+    return g.op("Gather", [flat, g.const(PLAN)], "raw_features", axis=1)
+
+
+# --------------------------------------------------------------------------- the classifier
+
+def _classifier_scale(classifier: onnx.ModelProto) -> str:
+    meta = {p.key: p.value for p in classifier.metadata_props}
+    scale = meta.get("feature_scale", OFFICIAL_SCALE)
+    if scale == OFFICIAL_SCALE:
+        return "official"
+    if scale in RAW_SCALES or scale.startswith("raw"):
+        return "raw"
+    raise ValueError(f"classifier metadata feature_scale={scale!r}: expected {OFFICIAL_SCALE!r} or raw features")
+
+
+def _inline_classifier(g: _Builder, classifier: onnx.ModelProto, features: str) -> tuple[str, str]:
+    """Copy the classifier's nodes into the graph, fed by ``features``; returns (probabilities, label)."""
+    for imp in classifier.opset_import:
+        if imp.domain not in ("", "ai.onnx"):
+            raise ValueError(f"classifier uses operator domain {imp.domain!r}: only ai.onnx operators can be inlined")
+    if classifier.opset_import[0].version != OPSET:
+        try:
+            classifier = onnx.version_converter.convert_version(classifier, OPSET)
+        except Exception as exc:   # noqa: BLE001 - any converter failure means we cannot inline safely
+            raise ValueError(f"classifier opset {classifier.opset_import[0].version} cannot be converted to "
+                             f"{OPSET}: {exc}") from None
+    graph = classifier.graph
+    init_names = {t.name for t in graph.initializer}
+    inputs = [i.name for i in graph.input if i.name not in init_names]
+    if len(inputs) != 1:
+        raise ValueError(f"classifier must have one input (features), has {inputs}")
+    outs = [o.name for o in graph.output]
+    if PROBABILITIES not in outs or LABEL not in outs:
+        raise ValueError(f"classifier outputs {outs}: expected {PROBABILITIES!r} and {LABEL!r}")
+    rename = {inputs[0]: features}
+
+    def name(n):
+        if not n:
+            return n
+        return rename.setdefault(n, "classifier/" + n)
+
+    double = g.dtype == np.float64
+    for t in graph.initializer:
+        arr = numpy_helper.to_array(t)
+        if double and arr.dtype == np.float32:
+            arr = arr.astype(np.float64)
+        g.inits.append(numpy_helper.from_array(arr, name(t.name)))
+    for node in graph.node:
+        new = onnx.NodeProto()
+        new.CopyFrom(node)
+        for a in new.attribute:
+            if a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS):
+                raise ValueError(f"classifier node {node.name or node.op_type} has a subgraph: not supported")
+            if double and a.name == "to" and a.i == TensorProto.FLOAT:
+                a.i = TensorProto.DOUBLE
+            if double and a.type == onnx.AttributeProto.TENSOR and a.t.data_type == TensorProto.FLOAT:
+                a.t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(a.t).astype(np.float64), a.t.name))
+        new.input[:] = [name(i) for i in node.input]
+        new.output[:] = [name(o) for o in node.output]
+        new.name = "classifier/" + (node.name or node.op_type)
+        g.nodes.append(new)
+    return name(PROBABILITIES), name(LABEL)
+
+
+# --------------------------------------------------------------------------- the model
+
+def model_digest(data: bytes) -> str:
+    """Digest of a classifier file's bytes, stored in the engine's metadata."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def build_engine(classifier_bytes: bytes, dtype="float32") -> onnx.ModelProto:
+    """Build the engine graph around a classifier.
+
+    Parameters
+    ----------
+    classifier_bytes : bytes
+        A serialized classifier ONNX model: input ``features`` [N, 561] (scale named by its
+        ``feature_scale`` metadata), outputs ``probabilities`` [N, K] and ``label`` [N] int64.
+    dtype : {"float32", "float64"}
+        Float type of every tensor (inputs, outputs, weights). float32 is what apps ship.
+
+    Returns
+    -------
+    onnx.ModelProto
+        Inputs ``samples`` [B, 64, 6] (acc g, gyro rad/s, 50 Hz), ``state`` [B, STATE_SIZE];
+        outputs ``probabilities`` [B, K], ``label`` int64 [B] (0 when not valid), ``valid`` bool [B],
+        ``features`` [B, 561] (official scale, NaN when not valid), ``state_out`` [B, STATE_SIZE].
+    """
+    if dtype not in ("float32", "float64"):
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    classifier = onnx.load_from_string(classifier_bytes)
+    meta = {p.key: p.value for p in classifier.metadata_props}
+    scale_kind = _classifier_scale(classifier)
+    g = _Builder(np.float32 if dtype == "float32" else np.float64)
+
+    span, started, _ = _chain(g, SAMPLES, STATE)
+    finite = g.op("Not", [g.op("IsNaN", [g.rsum(span, [1, 2])])])    # NaN marks gaps in the history
+    valid = g.op("And", [finite, g.reshape(started, [-1])], out_names=[VALID])
+    span0 = g.op("Where", [g.op("IsNaN", [span]), g.const(np.zeros(())), span])
+    raw = _features(g, span0)
+    span_r = RAW_MAX - RAW_MIN
+    official = g.add(g.mul(raw, g.const(2.0 / span_r)), g.const(-2.0 * RAW_MIN / span_r - 1.0))
+    row_valid = g.reshape(valid, [-1, 1])
+    nan = g.const(np.array(np.nan))
+    g.op("Where", [row_valid, official, nan], out_names=[FEATURES])
+    if scale_kind == "official":
+        # As the Python Recognizer: an undefined feature of a valid window takes the scale's middle.
+        fin = g.op("Where", [g.op("IsNaN", [official]), g.const(np.zeros(())), official])
+        fin = g.op("Clip", [fin, g.const(np.array(-np.finfo(g.dtype).max)), g.const(np.array(np.finfo(g.dtype).max))])
+        fin = g.op("Where", [g.op("IsInf", [official], detect_negative=0), g.const(np.array(1.0)), fin])
+        fin = g.op("Where", [g.op("IsInf", [official], detect_positive=0), g.const(np.array(-1.0)), fin])
+        clf_in = g.op("Where", [row_valid, fin, g.const(np.zeros(()))], "classifier_input")
+    else:
+        clf_in = g.op("Where", [row_valid, raw, g.const(np.zeros(()))], "classifier_input")
+    proba, label = _inline_classifier(g, classifier, clf_in)
+    g.op("Where", [row_valid, proba, nan], out_names=[PROBABILITIES])
+    g.op("Where", [valid, label, g.const(np.array(0, dtype=np.int64))], out_names=[LABEL])
+
+    class_ids = json.loads(meta.get("class_ids", "[1, 2, 3, 4, 5, 6]"))
+    elem = g.elem
+    graph = helper.make_graph(
+        g.nodes, "har_engine",
+        inputs=[helper.make_tensor_value_info(SAMPLES, elem, ["B", BLOCK, 6]),
+                helper.make_tensor_value_info(STATE, elem, ["B", STATE_SIZE])],
+        outputs=[helper.make_tensor_value_info(PROBABILITIES, elem, ["B", len(class_ids)]),
+                 helper.make_tensor_value_info(LABEL, TensorProto.INT64, ["B"]),
+                 helper.make_tensor_value_info(VALID, TensorProto.BOOL, ["B"]),
+                 helper.make_tensor_value_info(FEATURES, elem, ["B", N_FEATURES]),
+                 helper.make_tensor_value_info(STATE_OUT, elem, ["B", STATE_SIZE])],
+        initializer=g.inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="har-engine",
+                              doc_string="HAR engine: raw 50 Hz acc/gyro blocks and state in, UCI HAR features, "
+                                         "activity probabilities and state out.")
+    model.ir_version = IR_VERSION
+    props = {
+        "hop": str(HOP), "window": str(WINDOW), "sample_rate_hz": str(int(SAMPLE_RATE_HZ)),
+        "state_size": str(STATE_SIZE), "delay_samples": str(DELAY),
+        "class_ids": json.dumps(class_ids),
+        "class_names": meta.get("class_names", "[]"),
+        "input_units": INPUT_UNITS,
+        "model_digest": model_digest(classifier_bytes),
+        "model_feature_scale": meta.get("feature_scale", OFFICIAL_SCALE),
+        "features_scale": OFFICIAL_SCALE,
+        "feature_names_digest": FEATURE_DIGEST,
+        "features_version": FEATURES_VERSION,
+        "dtype": dtype,
+        "state_layout": json.dumps(state_layout()),
+    }
+    helper.set_model_props(model, props)
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def export_engine(out, *, model=None, dtype="float32") -> onnx.ModelProto:
+    """Build the engine around the classifier file ``model`` (default: the bundled one) and write it atomically."""
+    if model is None:
+        from har.runtime.model import bundled_model_path
+        model = bundled_model_path()
+    path = Path(model)
+    if not path.exists():
+        raise ValueError(f"{path}: classifier model not found")
+    engine = build_engine(path.read_bytes(), dtype)
+    atomic_write(out, engine.SerializeToString())
+    return engine

@@ -273,3 +273,34 @@ def test_live_mode_messages(browser):
     browser.execute_script(LIVE_SOURCE, _phone_events(rec, 4.0, 10.0), 10.0)
     _wait(browser, "return document.getElementById('message').textContent.includes('only')", 15)
     assert "at least 20 Hz" in browser.find_element("id", "message").text
+
+
+def _window_truth(rec: dict, starts, window: int = 128) -> dict[float, str]:
+    """{start s: activity} for windows whose samples all carry one label of 1..6."""
+    names = ["WALKING", "WALKING_UPSTAIRS", "WALKING_DOWNSTAIRS", "SITTING", "STANDING", "LAYING"]
+    out = {}
+    for s in starts:
+        i = int(round(s * 50))
+        labels = rec["labels"][i:i + window]
+        if len(labels) == window and (labels == labels[0]).all() and 1 <= labels[0] <= 6:
+            out[s] = names[int(labels[0]) - 1]
+    return out
+
+
+def test_calibration_fits_a_personal_model_in_the_page(browser):
+    """Replaying the labelled sample with ?calibrate=labels fits and stores a personal model; the
+    next replay uses it and gets more of the labelled windows right than the engine alone."""
+    har = _finished_replay(browser, browser_url(browser, "?replay=sample&calibrate=labels"))
+    assert har["personalModel"] is True
+    stored = browser.execute_script("return JSON.parse(localStorage.getItem('har-engine.personal-model.v1'))")
+    assert stored["windows"] >= 100 and len(stored["db"]) == 6 and len(stored["dW"]) == 561 * 6
+    engine_only = _by_start(har["results"])
+    personal = _by_start(_finished_replay(browser, browser_url(browser, "?replay=sample"))["results"])
+    truth = _window_truth(_sample(), engine_only)
+    before = np.mean([engine_only[s] == truth[s] for s in truth])
+    after = np.mean([personal[s] == truth[s] for s in truth])
+    print(f"calibration: {len(truth)} labelled windows, accuracy {before:.3f} -> {after:.3f}")
+    assert after >= before and after >= 0.9
+    browser.find_element("id", "calibrate-open").click()
+    browser.find_element("id", "calib-clear").click()
+    assert browser.execute_script("return localStorage.getItem('har-engine.personal-model.v1')") is None

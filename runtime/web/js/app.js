@@ -20,6 +20,7 @@ window.har = { done: false, results: [], error: null, mode: null, firstPredictio
 
 let engine, stream, timeline, calibration;
 let latencies = [];
+let labelOfWindow = null;        // replay with ?calibrate=labels: the recording's own label of a window
 let live = null;                 // the live session's listeners and meters
 
 function showMessage(text, kind = 'error') {
@@ -52,6 +53,7 @@ function median(xs) {
 function onResult(r) {
   if (r.startSample < 0) return;                      // the graph's warm-up: no window yet
   if (calibration.active) calibration.record(r);
+  else if (labelOfWindow) calibration.record(r, labelOfWindow(r));
   const probabilities = r.valid ? calibration.apply(r) : r.probabilities;
   let label = r.label, labelId = r.labelId;
   if (r.valid && probabilities !== r.probabilities) {
@@ -100,6 +102,7 @@ async function replay(source) {
     fail(`Could not read the recording: ${err.message}`);
     return;
   }
+  labelOfWindow = params.get('calibrate') === 'labels' && rec.labels ? windowLabeller(rec) : null;
   const speed = params.get('speed');               // "max" (default) or a factor of real time
   const factor = speed && speed !== 'max' ? Number(speed) : Infinity;
   const duration = rec.t[rec.n - 1];
@@ -120,10 +123,28 @@ async function replay(source) {
     }
   }
   await stream.drain();
+  if (labelOfWindow) {
+    labelOfWindow = null;
+    window.har.personalModel = calibration.fit() !== null;
+  }
   const seconds = (performance.now() - wallStart) / 1000;
   setMode(`replay finished: ${rec.name}, ${duration.toFixed(0)} s in ${seconds.toFixed(1)} s`);
   window.har.replaySeconds = seconds;
   window.har.done = true;
+}
+
+/** Class index of a replayed window from the recording's labels: the one label of all its samples, else null. */
+function windowLabeller(rec) {
+  return (r) => {
+    let i = 0;
+    while (i < rec.n && rec.t[i] < r.start - 1e-9) i++;
+    const first = rec.labels[i];
+    for (let j = i; j < rec.n && rec.t[j] < r.start + engine.window / engine.rateHz - 1e-9; j++) {
+      if (rec.labels[j] !== first) return null;
+    }
+    const index = engine.classIds.indexOf(first);
+    return index >= 0 ? index : null;
+  };
 }
 
 function fail(text) {

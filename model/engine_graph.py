@@ -296,9 +296,22 @@ def _chain(g: _Builder, samples: str, state: str):
             y_state = g.op("MatMul", [z, g.const(O[o].T)])            # [B, 3, 64]
             y = g.add(y, g.mul(y_state, g.reshape(first_seg, [-1, 1, BLOCK])))
             outputs[(key, o)] = y
-        x_last = g.mul(x, g.reshape(in_last, [-1, 1, BLOCK]))
-        z_new = g.add(g.mul(g.op("MatMul", [z, g.const(Phi.T)]), g.reshape(keep_state, [-1, 1, 1])),
-                      g.op("MatMul", [x_last, g.const(R.T)]))
+        # z' = Phi z + R u, written about the steady state s*r of the block's first input r
+        # (Phi s + R 1 = s): the products' rounding then scales with the motion, not with 1 g.
+        A_sys, B_sys = systems[key][0], systems[key][1]
+        steady = np.linalg.solve(np.eye(order) - A_sys, B_sys[:, 0])
+        ref = g.slice(x, [0], [1], [2])                                # [B, 3, 1]
+        keep3 = g.reshape(keep_state, [-1, 1, 1])
+        last3 = g.reshape(in_last, [-1, 1, BLOCK])
+        dz = g.sub(z, g.mul(ref, g.const(steady[None, None, :])))
+        dx_last = g.mul(g.sub(x, ref), last3)
+        # keep * Phi s + R in_last = s minus a correction that is exactly zero without gaps.
+        one = g.const(np.ones(()))
+        correction = g.add(g.mul(g.sub(one, keep3), g.const((Phi @ steady)[None, None, :])),
+                           g.op("MatMul", [g.sub(one, last3), g.const(R.T)]))
+        level = g.mul(ref, g.sub(g.const(steady[None, None, :]), correction))
+        z_new = g.add(g.add(g.mul(g.op("MatMul", [dz, g.const(Phi.T)]), keep3),
+                            g.op("MatMul", [dx_last, g.const(R.T)])), level)
         new_z[key] = g.reshape(z_new, [-1, 3 * order])
 
     # Gravity and its differences over the window, recomputed from the state two blocks back.
@@ -312,9 +325,19 @@ def _chain(g: _Builder, samples: str, state: str):
     # A gap just before the window restarts the filters: the old state no longer reaches it.
     before = g.slice(hist, [0], [1], [2])                              # [B, 9, 1] sample N-193
     keep_a = g.op("Cast", [g.op("Not", [g.op("IsNaN", [g.rsum(before, [1, 2], keepdims=1)])])], to=g.elem)
-    M, Nz = gravity_difference_matrices()
-    diffs = g.add(g.op("MatMul", [u_full, g.const(M.T)]),
-                  g.mul(g.op("MatMul", [z_a, g.const(Nz.T)]), keep_a))   # [B, 3, 5 * 128]
+    M, Nz, steady = gravity_difference_matrices()
+    # Relative to the steady state of the first input (where every difference is zero), so the
+    # products' rounding scales with the motion, not with the 1 g of gravity.
+    u_ref = g.slice(u_full, [0], [1], [2])                             # [B, 3, 1]
+    du = g.sub(u_full, u_ref)
+    dz = g.sub(g.mul(z_a, keep_a), g.mul(g.mul(u_ref, g.const(steady[None, None, :])), keep_a))
+    diffs = g.add(g.op("MatMul", [du, g.const(M.T)]), g.op("MatMul", [dz, g.const(Nz.T)]))   # [B, 3, 5 * 128]
+    # Gravity itself (order 0) also carries the steady state's level; without a carried state
+    # (a gap just before the window) the steady-state part of the inputs' response remains.
+    level = g.add(g.mul(u_ref, keep_a),
+                  g.mul(g.mul(u_ref, g.sub(g.const(np.ones(())), keep_a)), g.const(M[:WINDOW].sum(axis=1)[None, None, :])))
+    order0 = g.add(g.slice(diffs, [0], [WINDOW], [2]), level)
+    diffs = g.concat([order0, g.slice(diffs, [WINDOW], [(BURG_ORDER + 1) * WINDOW], [2])], axis=2)
     gravity_diffs = g.reshape(diffs, [0, 3, BURG_ORDER + 1, WINDOW])
     new_u = g.reshape(g.slice(u_full, [BLOCK], [BLOCK + HISTORY], [2]), [-1, 3 * HISTORY])
     new_z_past = g.concat([z_b, g.reshape(part("z_acc"), [-1, n_acc])], axis=1)
@@ -342,8 +365,9 @@ def gravity_difference_matrices():
     """Gravity's differences of order 0..4 over a window, as linear maps of the acc filter's input and state.
 
     The window starts one sample after the filter state ``z`` two blocks back; ``u`` are the 192
-    inputs from there. Returns ``M`` (5 * 128, 192) and ``Nz`` (5 * 128, order) with
-    ``diff[k, n] = M[k * 128 + n] @ u + Nz[k * 128 + n] @ z`` (rows n < k are unused).
+    inputs from there. Returns ``M`` (5 * 128, 192), ``Nz`` (5 * 128, order) with
+    ``diff[k, n] = M[k * 128 + n] @ u + Nz[k * 128 + n] @ z`` (rows n < k are unused), and the
+    steady state (order,) of a constant unit input.
 
     Why: gravity is about 1 g and smooth, its 4th difference about 1e-6 g. Burg's AR fit of a
     smooth series depends on those differences, far below float32 resolution of the samples
@@ -362,16 +386,23 @@ def gravity_difference_matrices():
             for j in range(k + 1):
                 M[k, n] += (-1) ** j * comb(k, j) * T[p - j]
                 Nz[k, n] += (-1) ** j * comb(k, j) * O[p - j]
-    return M.reshape(-1, T.shape[1]), Nz.reshape(-1, O.shape[1])
+    A, B, _, _ = chain_systems()["acc"]
+    steady = np.linalg.solve(np.eye(A.shape[0]) - A, B[:, 0])     # state after a constant unit input
+    return M.reshape(-1, T.shape[1]), Nz.reshape(-1, O.shape[1]), steady
 
 
 # --------------------------------------------------------------------------- the features
 
-def _common(g: _Builder, x: str, n: int, out: dict, dom: str):
-    """mean, std, mad, max, min, energy, iqr of series x [B, S, n]; returns deviations and sorted x."""
+def _common(g: _Builder, x: str, n: int, out: dict, dom: str, shifted: str | None = None):
+    """mean, std, mad, max, min, energy, iqr of series x [B, S, n]; returns deviations and sorted x.
+
+    ``shifted``: the series minus any per-series constant, used for the statistics that do not
+    depend on the level (std, mad, iqr, deviations), when it is more precise than x itself.
+    """
     mean = g.mean(x, [2], keepdims=1)
-    d = g.sub(x, mean)
-    srt = g.op("TopK", [x, g.const(np.array([n], dtype=np.int64))], "sorted", outputs=2, axis=-1, largest=0,
+    shifted = x if shifted is None else shifted
+    d = g.sub(shifted, g.mean(shifted, [2], keepdims=1))
+    srt = g.op("TopK", [shifted, g.const(np.array([n], dtype=np.int64))], "sorted", outputs=2, axis=-1, largest=0,
                sorted=1)[0]
     out[(dom, "mean")] = g.reshape(mean, [0, -1])
     out[(dom, "std")] = g.op("Sqrt", [g.div(g.dot(d, d), g.const(np.array(float(n))))])
@@ -583,7 +614,13 @@ def _features(g: _Builder, span: str, gravity_diffs: str):
     f = g.op("Sqrt", [g.add(g.mul(re, re), g.mul(im, im))], "spectrum")                     # [B, 13, 64]
 
     out: dict = {}
-    dt, _ = _common(g, t, W, out, "t")
+    # Gravity minus its first sample, from its precise first differences: its spread is about 1e-3 g,
+    # near float32 resolution of the samples (about 1 g).
+    g1 = g.reshape(g.slice(gravity_diffs, [1], [2], [2]), [0, 3, W])
+    g1 = g.concat([g.mul(g.slice(g1, [0], [1], [2]), g.const(np.array(0.0))), g.slice(g1, [1], [W], [2])], axis=2)
+    rel = g.op("CumSum", [g1, g.const(np.array(2, dtype=np.int64))])
+    t_shifted = g.concat([g.slice(t, [0], [3], [1]), rel, g.slice(t, [6], [20], [1])], axis=1)
+    dt, _ = _common(g, t, W, out, "t", t_shifted)
     df, _ = _common(g, f, W // 2, out, "f")
     out[("t", "entropy")] = _entropy(g, t, W)
     out[("f", "entropy")] = _entropy(g, f, W // 2)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +28,8 @@ OUTPUTS = ("probabilities", "label", "valid", "features", "state_out")
 
 def bundled_engine_path() -> Path:
     """The engine graph shipped with the package (float32)."""
-    return Path(str(resources.files("har.runtime").joinpath("data/engine.onnx")))
+    # Beside this file, not through importlib.resources: the module also runs copied on its own.
+    return Path(__file__).resolve().parent / "data" / "engine.onnx"
 
 
 @dataclass(frozen=True)

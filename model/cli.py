@@ -42,6 +42,12 @@ def add_parsers(sub) -> None:
     ev.add_argument("--out", type=Path, metavar="DIR",
                     help="report folder (default: beside --model; for the bundled model, reports/)")
 
+    eng = sub.add_parser("export-engine", help="the whole engine (features + classifier) as one ONNX graph")
+    eng.add_argument("--out", type=Path, required=True, help="engine ONNX file to write")
+    eng.add_argument("--dtype", choices=("float32", "float64"), default="float32",
+                     help="float type of the graph (default float32, what apps ship)")
+    eng.add_argument("--model", type=Path, help="classifier ONNX file (default: the bundled model)")
+
 
 def run(args) -> int:
     if args.command == "data":
@@ -53,6 +59,8 @@ def run(args) -> int:
         return train(args)
     if args.command == "evaluate":
         return evaluate_cmd(args)
+    if args.command == "export-engine":
+        return export_engine_cmd(args)
     raise AssertionError(args.command)
 
 
@@ -187,4 +195,16 @@ def evaluate_cmd(args) -> int:
                          f"({model.metadata.get('hyperparameters', '?')}); held-out UCI HAR test subjects.")
     print("report: " + ", ".join(str(p) for p in paths))
     print(json.dumps({"accuracy": round(ev.accuracy, 5), "macro_f1": round(ev.macro_f1, 5)}))
+    return 0
+
+
+# --------------------------------------------------------------------------- export-engine
+
+def export_engine_cmd(args) -> int:
+    from .engine_graph import STATE_SIZE, export_engine
+
+    engine = export_engine(args.out, model=args.model, dtype=args.dtype)
+    meta = {p.key: p.value for p in engine.metadata_props}
+    print(f"engine: {args.out} ({Path(args.out).stat().st_size} bytes, {args.dtype}, state size {STATE_SIZE}, "
+          f"classifier {meta['model_digest'][:16]})")
     return 0

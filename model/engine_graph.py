@@ -158,7 +158,10 @@ STATE_ORDER = {key: s[0].shape[0] for key, s in chain_systems().items()}
 def state_layout() -> dict[str, tuple[int, int]]:
     """Name -> (offset, size) of each part of the state vector."""
     parts = [("signals", N_SIGNALS * HISTORY), ("raw_tail", RAW_TAIL * 6),
-             ("z_acc", 3 * STATE_ORDER["acc"]), ("z_gyro", 3 * STATE_ORDER["gyro"]), ("blocks", 1)]
+             ("z_acc", 3 * STATE_ORDER["acc"]), ("z_gyro", 3 * STATE_ORDER["gyro"]), ("blocks", 1),
+             # For the gravity differences (see _gravity_differences): the acc filter input and
+             # state over the two blocks before this one.
+             ("u_acc", 3 * HISTORY), ("z_acc_past", 2 * 3 * STATE_ORDER["acc"])]
     layout, offset = {}, 0
     for name, size in parts:
         layout[name] = (offset, size)
@@ -293,10 +296,51 @@ def _chain(g: _Builder, samples: str, state: str):
             y_state = g.op("MatMul", [z, g.const(O[o].T)])            # [B, 3, 64]
             y = g.add(y, g.mul(y_state, g.reshape(first_seg, [-1, 1, BLOCK])))
             outputs[(key, o)] = y
-        x_last = g.mul(x, g.reshape(in_last, [-1, 1, BLOCK]))
-        z_new = g.add(g.mul(g.op("MatMul", [z, g.const(Phi.T)]), g.reshape(keep_state, [-1, 1, 1])),
-                      g.op("MatMul", [x_last, g.const(R.T)]))
+        # z' = Phi z + R u, written about the steady state s*r of the block's first input r
+        # (Phi s + R 1 = s): the products' rounding then scales with the motion, not with 1 g.
+        A_sys, B_sys = systems[key][0], systems[key][1]
+        steady = np.linalg.solve(np.eye(order) - A_sys, B_sys[:, 0])
+        ref = g.slice(x, [0], [1], [2])                                # [B, 3, 1]
+        keep3 = g.reshape(keep_state, [-1, 1, 1])
+        last3 = g.reshape(in_last, [-1, 1, BLOCK])
+        dz = g.sub(z, g.mul(ref, g.const(steady[None, None, :])))
+        dx_last = g.mul(g.sub(x, ref), last3)
+        # keep * Phi s + R in_last = s minus a correction that is exactly zero without gaps.
+        one = g.const(np.ones(()))
+        correction = g.add(g.mul(g.sub(one, keep3), g.const((Phi @ steady)[None, None, :])),
+                           g.op("MatMul", [g.sub(one, last3), g.const(R.T)]))
+        level = g.mul(ref, g.sub(g.const(steady[None, None, :]), correction))
+        z_new = g.add(g.add(g.mul(g.op("MatMul", [dz, g.const(Phi.T)]), keep3),
+                            g.op("MatMul", [dx_last, g.const(R.T)])), level)
         new_z[key] = g.reshape(z_new, [-1, 3 * order])
+
+    # Gravity and its differences over the window, recomputed from the state two blocks back.
+    n_acc = 3 * STATE_ORDER["acc"]
+    u_hist = g.reshape(part("u_acc"), [-1, 3, HISTORY])
+    u_acc = g.slice(u, [0], [3], [1])
+    u_full = g.concat([u_hist, u_acc], axis=2)                         # [B, 3, 192]: inputs N-193 .. N-2
+    z_past = part("z_acc_past")
+    z_a = g.reshape(g.slice(z_past, [0], [n_acc], [1]), [-1, 3, STATE_ORDER["acc"]])
+    z_b = g.slice(z_past, [n_acc], [2 * n_acc], [1])
+    # A gap just before the window restarts the filters: the old state no longer reaches it.
+    before = g.slice(hist, [0], [1], [2])                              # [B, 9, 1] sample N-193
+    keep_a = g.op("Cast", [g.op("Not", [g.op("IsNaN", [g.rsum(before, [1, 2], keepdims=1)])])], to=g.elem)
+    M, Nz, steady = gravity_difference_matrices()
+    # Relative to the steady state of the first input (where every difference is zero), so the
+    # products' rounding scales with the motion, not with the 1 g of gravity.
+    u_ref = g.slice(u_full, [0], [1], [2])                             # [B, 3, 1]
+    du = g.sub(u_full, u_ref)
+    dz = g.sub(g.mul(z_a, keep_a), g.mul(g.mul(u_ref, g.const(steady[None, None, :])), keep_a))
+    diffs = g.add(g.op("MatMul", [du, g.const(M.T)]), g.op("MatMul", [dz, g.const(Nz.T)]))   # [B, 3, 5 * 128]
+    # Gravity itself (order 0) also carries the steady state's level; without a carried state
+    # (a gap just before the window) the steady-state part of the inputs' response remains.
+    level = g.add(g.mul(u_ref, keep_a),
+                  g.mul(g.mul(u_ref, g.sub(g.const(np.ones(())), keep_a)), g.const(M[:WINDOW].sum(axis=1)[None, None, :])))
+    order0 = g.add(g.slice(diffs, [0], [WINDOW], [2]), level)
+    diffs = g.concat([order0, g.slice(diffs, [WINDOW], [(BURG_ORDER + 1) * WINDOW], [2])], axis=2)
+    gravity_diffs = g.reshape(diffs, [0, 3, BURG_ORDER + 1, WINDOW])
+    new_u = g.reshape(g.slice(u_full, [BLOCK], [BLOCK + HISTORY], [2]), [-1, 3 * HISTORY])
+    new_z_past = g.concat([z_b, g.reshape(part("z_acc"), [-1, n_acc])], axis=1)
 
     nan = g.const(np.array(np.nan))
     gap_row = g.reshape(gap, [-1, 1, BLOCK])
@@ -308,19 +352,57 @@ def _chain(g: _Builder, samples: str, state: str):
     new_tail = g.reshape(g.slice(raw, [BLOCK], [BLOCK + RAW_TAIL], [1]), [-1, RAW_TAIL * 6])
     new_blocks = g.op("Min", [g.add(blocks, g.const(np.ones((1, 1)))),
                               g.const(np.full((1, 1), float(BLOCKS_SATURATE)))])
-    state_out = g.op("Concat", [new_hist, new_tail, new_z["acc"], new_z["gyro"], new_blocks],
+    state_out = g.op("Concat", [new_hist, new_tail, new_z["acc"], new_z["gyro"], new_blocks, new_u, new_z_past],
                      out_names=[STATE_OUT], axis=1)
     started = g.op("GreaterOrEqual", [new_blocks, g.const(np.full((1, 1), float(BLOCKS_SATURATE)))])
-    return span, started, state_out
+    return span, started, state_out, gravity_diffs
+
+
+BURG_ORDER = 4
+
+
+def gravity_difference_matrices():
+    """Gravity's differences of order 0..4 over a window, as linear maps of the acc filter's input and state.
+
+    The window starts one sample after the filter state ``z`` two blocks back; ``u`` are the 192
+    inputs from there. Returns ``M`` (5 * 128, 192), ``Nz`` (5 * 128, order) with
+    ``diff[k, n] = M[k * 128 + n] @ u + Nz[k * 128 + n] @ z`` (rows n < k are unused), and the
+    steady state (order,) of a constant unit input.
+
+    Why: gravity is about 1 g and smooth, its 4th difference about 1e-6 g. Burg's AR fit of a
+    smooth series depends on those differences, far below float32 resolution of the samples
+    themselves; computed directly from the input they keep full relative precision.
+    """
+    T, O, _, _ = block_matrices(chain_systems()["acc"], length=BLOCK + HISTORY)
+    T, O = T[1], O[1]                                   # the gravity output
+    rows = np.arange(1, WINDOW + 1)                     # the window in the 192 positions
+    M = np.zeros((BURG_ORDER + 1, WINDOW, T.shape[1]))
+    Nz = np.zeros((BURG_ORDER + 1, WINDOW, O.shape[1]))
+    from math import comb
+    for k in range(BURG_ORDER + 1):
+        for n, p in enumerate(rows):
+            if n < k:
+                continue
+            for j in range(k + 1):
+                M[k, n] += (-1) ** j * comb(k, j) * T[p - j]
+                Nz[k, n] += (-1) ** j * comb(k, j) * O[p - j]
+    A, B, _, _ = chain_systems()["acc"]
+    steady = np.linalg.solve(np.eye(A.shape[0]) - A, B[:, 0])     # state after a constant unit input
+    return M.reshape(-1, T.shape[1]), Nz.reshape(-1, O.shape[1]), steady
 
 
 # --------------------------------------------------------------------------- the features
 
-def _common(g: _Builder, x: str, n: int, out: dict, dom: str):
-    """mean, std, mad, max, min, energy, iqr of series x [B, S, n]; returns deviations and sorted x."""
+def _common(g: _Builder, x: str, n: int, out: dict, dom: str, shifted: str | None = None):
+    """mean, std, mad, max, min, energy, iqr of series x [B, S, n]; returns deviations and sorted x.
+
+    ``shifted``: the series minus any per-series constant, used for the statistics that do not
+    depend on the level (std, mad, iqr, deviations), when it is more precise than x itself.
+    """
     mean = g.mean(x, [2], keepdims=1)
-    d = g.sub(x, mean)
-    srt = g.op("TopK", [x, g.const(np.array([n], dtype=np.int64))], "sorted", outputs=2, axis=-1, largest=0,
+    shifted = x if shifted is None else shifted
+    d = g.sub(shifted, g.mean(shifted, [2], keepdims=1))
+    srt = g.op("TopK", [shifted, g.const(np.array([n], dtype=np.int64))], "sorted", outputs=2, axis=-1, largest=0,
                sorted=1)[0]
     out[(dom, "mean")] = g.reshape(mean, [0, -1])
     out[(dom, "std")] = g.op("Sqrt", [g.div(g.dot(d, d), g.const(np.array(float(n))))])
@@ -369,6 +451,124 @@ def _arburg(g: _Builder, x: str, order: int = 4):
     return g.concat([a[i] for i in range(1, order + 1)], axis=2)
 
 
+def _two_sum(g, a, b):
+    s = g.add(a, b)
+    bb = g.sub(s, a)
+    return s, g.add(g.sub(a, g.sub(s, bb)), g.sub(b, bb))
+
+
+def _df_add(g, x, y):
+    """Sum of two double-word numbers (hi, lo); None is an exact zero."""
+    if x is None:
+        return y
+    if y is None:
+        return x
+    s, e = _two_sum(g, x[0], y[0])
+    e = g.add(e, g.add(x[1], y[1]))
+    hi = g.add(s, e)
+    return hi, g.sub(e, g.sub(hi, s))
+
+
+def _df_neg(g, x):
+    return None if x is None else (g.op("Neg", [x[0]]), g.op("Neg", [x[1]]))
+
+
+def _df_add_float(g, x, f):
+    """x + f for a double-word x and a float f."""
+    if x is None:
+        return f, g.mul(f, g.const(np.array(0.0)))
+    s, e = _two_sum(g, x[0], f)
+    e = g.add(e, x[1])
+    hi = g.add(s, e)
+    return hi, g.sub(e, g.sub(hi, s))
+
+
+def _arburg_differences(g: _Builder, t: str, gravity_diffs: str):
+    """Burg AR(4) coefficients [B, 20, 4] as ``statistics.arburg``, in the basis of differences.
+
+    The prediction-error filters of stage m are polynomials in z^-1; they are kept as coefficients
+    in powers of the difference operator (1 - z^-1), in double-word precision, and applied to the
+    series' differences. For a smooth series (gravity) the reflection coefficients are close to
+    -1 or +1 and the errors are tiny differences of nearly equal samples: in this basis they never
+    are subtracted in float, and 1 +- k comes from sums of squares of the errors directly.
+    """
+    W = WINDOW
+    zeros_col = g.mul(g.slice(t, [0], [1], [2]), g.const(np.array(0.0)))
+    diffs = [t]
+    for _ in range(BURG_ORDER):
+        prev = diffs[-1]
+        diffs.append(g.sub(prev, g.concat([zeros_col, g.slice(prev, [0], [W - 1], [2])], axis=2)))
+    # The gravity series (3, 4, 5) from the precise differences.
+    diffs = [g.concat([g.slice(d, [0], [3], [1]),
+                       g.reshape(g.slice(gravity_diffs, [k], [k + 1], [2]), [0, 3, W]),
+                       g.slice(d, [6], [20], [1])], axis=1) for k, d in enumerate(diffs)]
+
+    def evaluate(poly, m):
+        total = None
+        for k, c in enumerate(poly):
+            if c is None:
+                continue
+            dk = g.slice(diffs[k], [m], [W], [2])
+            term = g.add(g.mul(c[0], dk), g.mul(c[1], dk))
+            total = term if total is None else g.add(total, term)
+        return total
+
+    def shift(poly):
+        """z^-1 P = P - (1 - z^-1) P: coefficient k becomes p_k - p_{k-1}."""
+        out = []
+        for k in range(len(poly) + 1):
+            cur = poly[k] if k < len(poly) else None
+            prev = poly[k - 1] if k >= 1 else None
+            out.append(_df_add(g, cur, _df_neg(g, prev)))
+        return out
+
+    def scale_add(p, f, q):
+        """p + f * q (q's low words neglected: f is small when this matters)."""
+        out = []
+        for k in range(max(len(p), len(q))):
+            pk = p[k] if k < len(p) else None
+            qk = q[k] if k < len(q) else None
+            out.append(pk if qk is None else _df_add_float(g, pk, g.mul(f, qk[0])))
+        return out
+
+    def select(cond, p, q):
+        out = []
+        for pk, qk in zip(p, q):
+            if pk is None and qk is None:
+                out.append(None)
+                continue
+            zero = (zeros_col, zeros_col)
+            pk, qk = pk or zero, qk or zero
+            out.append((g.op("Where", [cond, pk[0], qk[0]]), g.op("Where", [cond, pk[1], qk[1]])))
+        return out
+
+    one = (g.op("Add", [zeros_col, g.const(np.array(1.0))]), zeros_col)
+    F, Bk = [one], [one]
+    a = {}
+    for m in range(1, BURG_ORDER + 1):
+        Ep, Bp = F + [None] * (len(F) + 1 - len(F)), shift(Bk)
+        Ep = Ep + [None] * (len(Bp) - len(Ep))
+        dif = [_df_add(g, e, _df_neg(g, b)) for e, b in zip(Ep, Bp)]
+        sm = [_df_add(g, e, b) for e, b in zip(Ep, Bp)]
+        d_val, s_val = evaluate(dif, m), evaluate(sm, m)
+        ssd, sss = g.dot(d_val, d_val, 1), g.dot(s_val, s_val, 1)
+        den = g.add(ssd, sss)
+        cm = g.div(g.mul(ssd, g.const(np.array(2.0))), den)          # 1 + k
+        cp = g.div(g.mul(sss, g.const(np.array(2.0))), den)          # 1 - k
+        use_m = g.op("LessOrEqual", [cm, cp])
+        k = g.op("Where", [use_m, g.sub(cm, g.const(np.array(1.0))), g.sub(g.const(np.array(1.0)), cp)])
+        new = {}
+        for i in range(1, m):
+            new[i] = g.add(a[i], g.mul(k, a[m - i]))
+        new[m] = k
+        a = new
+        if m < BURG_ORDER:
+            neg_cp = g.op("Neg", [cp])
+            F = select(use_m, scale_add(dif, cm, Bp), scale_add(sm, neg_cp, Bp))
+            Bk = select(use_m, scale_add([_df_neg(g, c) for c in dif], cm, Ep), scale_add(sm, neg_cp, Ep))
+    return g.concat([a[i] for i in range(1, BURG_ORDER + 1)], axis=2)
+
+
 def _acos(g: _Builder, c: str):
     """arccos; the CPU provider has Acos for float only, so float64 refines a float32 guess by Newton."""
     if g.dtype == np.float32:
@@ -383,7 +583,7 @@ def _acos(g: _Builder, c: str):
     return theta
 
 
-def _features(g: _Builder, span: str):
+def _features(g: _Builder, span: str, gravity_diffs: str):
     """The 561 raw features [B, 561] of spans [B, 9, 129] (finite values)."""
     W = WINDOW
     body = g.slice(span, [0], [3], [1])
@@ -414,11 +614,17 @@ def _features(g: _Builder, span: str):
     f = g.op("Sqrt", [g.add(g.mul(re, re), g.mul(im, im))], "spectrum")                     # [B, 13, 64]
 
     out: dict = {}
-    dt, _ = _common(g, t, W, out, "t")
+    # Gravity minus its first sample, from its precise first differences: its spread is about 1e-3 g,
+    # near float32 resolution of the samples (about 1 g).
+    g1 = g.reshape(g.slice(gravity_diffs, [1], [2], [2]), [0, 3, W])
+    g1 = g.concat([g.mul(g.slice(g1, [0], [1], [2]), g.const(np.array(0.0))), g.slice(g1, [1], [W], [2])], axis=2)
+    rel = g.op("CumSum", [g1, g.const(np.array(2, dtype=np.int64))])
+    t_shifted = g.concat([g.slice(t, [0], [3], [1]), rel, g.slice(t, [6], [20], [1])], axis=1)
+    dt, _ = _common(g, t, W, out, "t", t_shifted)
     df, _ = _common(g, f, W // 2, out, "f")
     out[("t", "entropy")] = _entropy(g, t, W)
     out[("f", "entropy")] = _entropy(g, f, W // 2)
-    out[("t", "arCoeff")] = _arburg(g, t, 4)
+    out[("t", "arCoeff")] = _arburg_differences(g, t, gravity_diffs)
     out[("t3", "sma3")] = g.mul(g.rsum(g.op("Abs", [t3_4]), [2, 3]), g.const(np.array(1.0 / W)))
     d3 = g.reshape(g.slice(dt, [0], [15], [1]), [0, 5, 3, W])
     pa = g.op("Gather", [d3, g.const(np.array([0, 0, 1]))], axis=2)
@@ -547,11 +753,11 @@ def build_engine(classifier_bytes: bytes, dtype="float32") -> onnx.ModelProto:
     scale_kind = _classifier_scale(classifier)
     g = _Builder(np.float32 if dtype == "float32" else np.float64)
 
-    span, started, _ = _chain(g, SAMPLES, STATE)
+    span, started, _, gravity_diffs = _chain(g, SAMPLES, STATE)
     finite = g.op("Not", [g.op("IsNaN", [g.rsum(span, [1, 2])])])    # NaN marks gaps in the history
     valid = g.op("And", [finite, g.reshape(started, [-1])], out_names=[VALID])
     span0 = g.op("Where", [g.op("IsNaN", [span]), g.const(np.zeros(())), span])
-    raw = _features(g, span0)
+    raw = _features(g, span0, gravity_diffs)
     span_r = RAW_MAX - RAW_MIN
     official = g.add(g.mul(raw, g.const(2.0 / span_r)), g.const(-2.0 * RAW_MIN / span_r - 1.0))
     row_valid = g.reshape(valid, [-1, 1])

@@ -13,7 +13,7 @@ def build_parser() -> argparse.ArgumentParser:
         from har.model.cli import add_parsers
     except ImportError as exc:          # runtime-only install: training commands need the extra
         missing = exc.name or "scikit-learn"
-        for name in ("data", "train", "evaluate"):
+        for name in ("data", "train", "evaluate", "export-engine"):
             p = sub.add_parser(name, help=f"(needs the [train] extra: {missing} is missing)")
             p.add_argument("rest", nargs=argparse.REMAINDER)
             p.set_defaults(missing=missing)

@@ -264,7 +264,8 @@ def test_live_mode_with_simulated_motion(browser, tmp_path):
 
 
 def test_live_mode_messages(browser):
-    """No events: a no-sensor message; events at 10 Hz: a rate-too-low message."""
+    """No events: a no-sensor message; events at 10 Hz: a rate-too-low message; another tab in
+    front: a background message."""
     rec = _sample()
     browser.get(browser_url(browser, ""))
     _wait(browser, "return !document.getElementById('start').disabled", 60)
@@ -273,6 +274,10 @@ def test_live_mode_messages(browser):
     browser.execute_script(LIVE_SOURCE, _phone_events(rec, 4.0, 10.0), 10.0)
     _wait(browser, "return document.getElementById('message').textContent.includes('only')", 15)
     assert "at least 20 Hz" in browser.find_element("id", "message").text
+    page = browser.current_window_handle
+    browser.switch_to.new_window("tab")          # the page goes to the background
+    browser.switch_to.window(page)
+    _wait(browser, "return document.getElementById('message').textContent.includes('background')", 10)
 
 
 def _window_truth(rec: dict, starts, window: int = 128) -> dict[float, str]:
@@ -304,3 +309,18 @@ def test_calibration_fits_a_personal_model_in_the_page(browser):
     browser.find_element("id", "calibrate-open").click()
     browser.find_element("id", "calib-clear").click()
     assert browser.execute_script("return localStorage.getItem('har-engine.personal-model.v1')") is None
+
+
+@pytest.mark.parametrize("setup, expected", [
+    ("DeviceMotionEvent.requestPermission = async () => 'denied';", "Motion access was denied"),
+    ("delete window.DeviceMotionEvent;", "no motion sensor interface"),
+])
+def test_live_mode_permission_messages(browser, setup, expected):
+    """iOS-style permission refused, and a browser without DeviceMotionEvent: a clear message, no run."""
+    browser.get(browser_url(browser, ""))
+    _wait(browser, "return !document.getElementById('start').disabled", 60)
+    browser.execute_script(setup)
+    browser.find_element("id", "start").click()
+    _wait(browser, "return window.har.error !== null", 10)
+    assert expected in browser.find_element("id", "message").text
+    assert browser.execute_script("return window.har.mode") != "live"

@@ -20,6 +20,7 @@ window.har = { done: false, results: [], error: null, mode: null, firstPredictio
 
 let engine, stream, timeline, calibration;
 let latencies = [];
+let runStarted = 0;              // performance.now() at the current run's start
 let labelOfWindow = null;        // replay with ?calibrate=labels: the recording's own label of a window
 let live = null;                 // the live session's listeners and meters
 
@@ -63,8 +64,11 @@ function onResult(r) {
   }
   window.har.results.push({ start: r.start, label, probabilities, valid: r.valid, latencyMs: r.latencyMs });
   if (window.har.firstPredictionMs === null) {
-    window.har.firstPredictionMs = performance.now();
-    $('first').textContent = `${(window.har.firstPredictionMs / 1000).toFixed(2)} s after load`;
+    window.har.firstPredictionMs = performance.now();            // since the page was opened
+    window.har.firstPredictionAfterStartMs = window.har.firstPredictionMs - runStarted;
+    $('first').textContent = live
+      ? `${(window.har.firstPredictionAfterStartMs / 1000).toFixed(2)} s after Start`
+      : `${(window.har.firstPredictionAfterStartMs / 1000).toFixed(2)} s after the replay began (${(window.har.firstPredictionMs / 1000).toFixed(2)} s after opening the page)`;
   }
   latencies.push(r.latencyMs);
   if (latencies.length > 200) latencies.shift();
@@ -85,7 +89,8 @@ function newRun(mode) {
   stream.reset();
   timeline.clear();
   latencies = [];
-  Object.assign(window.har, { done: false, results: [], error: null });
+  Object.assign(window.har, { done: false, results: [], error: null, firstPredictionMs: null });
+  runStarted = performance.now();
   setMode(mode);
   showMessage('');
 }

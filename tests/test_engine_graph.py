@@ -269,10 +269,19 @@ def test_a_classifier_on_an_unknown_scale_is_refused(classifier_bytes):
 
 # --------------------------------------------------------------------------- the file
 
+def _all_nodes(graph: onnx.GraphProto):
+    """Nodes of a graph and of its branch subgraphs."""
+    for node in graph.node:
+        yield node
+        for a in node.attribute:
+            if a.type == onnx.AttributeProto.GRAPH:
+                yield from _all_nodes(a.g)
+
+
 def _float64_free(model: onnx.ModelProto) -> list[str]:
     """Names of everything in the graph that is float64 (tensors, casts, constants, inferred values)."""
     bad = [t.name for t in model.graph.initializer if t.data_type == TensorProto.DOUBLE]
-    for node in model.graph.node:
+    for node in _all_nodes(model.graph):
         for a in node.attribute:
             if a.name == "to" and a.i == TensorProto.DOUBLE:
                 bad.append(node.name)
@@ -288,7 +297,7 @@ def _float64_free(model: onnx.ModelProto) -> list[str]:
 #: Operators whose float kernels the CPU provider (and the mobile builds) have.
 CPU_FLOAT_OPS = {
     "Abs", "Acos", "Add", "And", "ArgMax", "Cast", "Clip", "Concat", "ConstantOfShape", "Cos", "CumSum", "Div",
-    "Equal", "Expand", "Floor", "Gather", "Gemm", "Greater", "GreaterOrEqual", "IsInf", "IsNaN", "LessOrEqual",
+    "Equal", "Expand", "Floor", "Gather", "GatherElements", "Gemm", "Identity", "If", "Split", "Greater", "GreaterOrEqual", "IsInf", "IsNaN", "LessOrEqual",
     "Log", "MatMul", "Max", "Min", "Mul", "Neg", "Not", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceSum",
     "Reshape", "ScatterElements", "Shape", "Sin", "Slice", "Softmax", "Sqrt", "Sub", "TopK", "Transpose", "Where",
 }
@@ -301,8 +310,9 @@ def test_shipped_engine_meets_the_file_constraints():
     onnx.checker.check_model(model, full_check=True)
     assert [(o.domain, o.version) for o in model.opset_import] == [("", OPSET)] and OPSET <= 17
     assert not any(t.data_location == TensorProto.EXTERNAL for t in model.graph.initializer)
-    assert {n.domain for n in model.graph.node} <= {"", "ai.onnx"}
-    ops = {n.op_type for n in model.graph.node}
+    assert {n.domain for n in _all_nodes(model.graph)} <= {"", "ai.onnx"}
+    ops = {n.op_type for n in _all_nodes(model.graph)}
+    assert "If" in ops and "Identity" in ops        # the branch nodes were walked too
     assert ops <= CPU_FLOAT_OPS, f"unexpected operators {sorted(ops - CPU_FLOAT_OPS)}"
     assert _float64_free(model) == []
     assert [i.name for i in model.graph.input] == ["samples", "state"]

@@ -378,3 +378,86 @@ def test_the_driver_runs_with_numpy_and_onnxruntime_only():
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("ok")
+
+
+# --------------------------------------------------------------------------- the documented examples
+
+ENGINE_MD = ROOT / "runtime" / "ENGINE.md"
+
+
+def _code_block(lang: str) -> str:
+    import re
+
+    match = re.search(rf"```{lang}\n(.*?)```", ENGINE_MD.read_text(), re.S)
+    assert match, f"no {lang} example in {ENGINE_MD}"
+    return match.group(1)
+
+
+def _expected(sample_recording, n: int):
+    """What EngineRecognizer reports for the first n samples (no flush): start -> label name."""
+    rec = EngineRecognizer()
+    return {p.start: p for p in rec.push(sample_recording["acc"][:n], sample_recording["gyro"][:n])}
+
+
+def test_engine_md_python_example_runs_on_numpy_and_onnxruntime_only(tmp_path, sample_recording):
+    import shutil
+
+    n = 1000
+    np.save(tmp_path / "recording.npy", np.hstack([sample_recording["acc"], sample_recording["gyro"]])[:n])
+    shutil.copy(SHIPPED, tmp_path / "engine.onnx")
+    blocker = BLOCKER.split("import importlib.util")[0]           # the import blocker alone
+    result = subprocess.run([sys.executable, "-c", blocker + _code_block("python")], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    got = [line.split() for line in result.stdout.splitlines()]
+    expected = _expected(sample_recording, n)
+    assert [int(s) for s, _, _ in got] == sorted(expected) == list(range(0, 960 - 192 + 1, 64))
+    assert [lab for _, lab, _ in got] == [expected[s].label for s in sorted(expected)]
+
+
+def _node_modules() -> str | None:
+    import os
+    import shutil
+
+    if shutil.which("node") is None:
+        return None
+    folder = os.environ.get("HAR_NODE_MODULES")
+    if folder and (Path(folder) / "onnxruntime-node").exists():
+        return folder
+    return None
+
+
+JS_HARNESS = """
+const fs = require("fs");
+const buf = fs.readFileSync(process.argv[3]);
+const samples = new Float32Array(buf.buffer, buf.byteOffset, buf.length / 4);
+recognize(process.argv[2], samples).then((w) => console.log(JSON.stringify(w)));
+"""
+
+
+def test_engine_md_javascript_example_runs_on_onnxruntime_node(tmp_path, sample_recording):
+    modules = _node_modules()
+    if modules is None:
+        pytest.skip("node or onnxruntime-node unavailable: set HAR_NODE_MODULES to a node_modules folder "
+                    "holding onnxruntime-node (npm install onnxruntime-node --ignore-scripts)")
+    import os
+
+    n = 1000
+    raw = np.hstack([sample_recording["acc"], sample_recording["gyro"]])[:n].astype(np.float32)
+    (tmp_path / "samples.bin").write_bytes(raw.tobytes())
+    script = tmp_path / "example.js"
+    script.write_text(_code_block("js") + JS_HARNESS)
+    result = subprocess.run(["node", str(script), str(SHIPPED), str(tmp_path / "samples.bin")],
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "NODE_PATH": modules})
+    assert result.returncode == 0, result.stderr
+    windows = json.loads(result.stdout)
+    expected = _expected(sample_recording, n)
+    assert [w["start"] for w in windows] == sorted(expected)
+    assert [w["label"] for w in windows] == [expected[s].label for s in sorted(expected)]
+    for w in windows:
+        np.testing.assert_allclose(w["probabilities"], list(expected[w["start"]].probabilities.values()),
+                                   rtol=0, atol=1e-5)
+    meta = EngineSession(SHIPPED).metadata        # the constants the example spells out
+    assert "STATE_SIZE = " + meta["state_size"] in _code_block("js")
+    assert json.loads(meta["class_names"]) == json.loads(_code_block("js").split("NAMES = ")[1].split(";")[0])

@@ -210,6 +210,18 @@ class _Builder:
         self.nodes.append(helper.make_node(op_type, list(inputs), names, name=self._name("n_" + op_type), **attrs))
         return names[0] if outputs == 1 else names
 
+    def subgraph(self, body, hint: str) -> onnx.GraphProto:
+        """A branch graph: ``body()`` adds nodes (reading outer names freely) and returns its output."""
+        outer, self.nodes = self.nodes, []
+        try:
+            out = body()
+            nodes = self.nodes
+        finally:
+            self.nodes = outer
+        result = self._name(hint + "_out")
+        nodes.append(helper.make_node("Identity", [out], [result], name=self._name("n_Identity")))
+        return helper.make_graph(nodes, hint, inputs=[], outputs=[helper.make_tensor_value_info(result, self.elem, None)])
+
     # shorthands
     def slice(self, x, starts, ends, axes):
         return self.op("Slice", [x, self.const(starts), self.const(ends), self.const(axes)], "slice")
@@ -281,21 +293,37 @@ def _chain(g: _Builder, samples: str, state: str):
     in_last = g.op("Cast", [g.op("Equal", [seg, last])], to=g.elem)   # [B, 64]: feeds the next block's state
     keep_state = g.op("Cast", [g.op("Equal", [last, zero])], to=g.elem)  # [B, 1]
 
-    outputs = {}
-    new_z = {}
     systems = chain_systems()
-    for key, cols in (("acc", slice(0, 3)), ("gyro", slice(3, 6))):
-        T, O, Phi, R = block_matrices(systems[key])
+    mats = {key: block_matrices(systems[key]) for key in systems}
+    xs = {"acc": g.slice(u, [0], [3], [1]), "gyro": g.slice(u, [3], [6], [1])}          # [B, 3, 64]
+    zs = {key: g.reshape(part("z_" + key), [-1, 3, STATE_ORDER[key]]) for key in systems}
+
+    def filtered(masked: bool):
+        """The 9 signals [B, 9, 64]: with gaps, filters only see their own segment."""
+        ys = []
+        same_t = g.op("Transpose", [same], perm=[0, 2, 1]) if masked else None
+        for key in ("acc", "gyro"):
+            T, O, _, _ = mats[key]
+            for o in range(T.shape[0]):
+                if masked:
+                    y = g.op("MatMul", [xs[key], g.mul(g.const(T[o].T[None]), same_t)])
+                    y_state = g.mul(g.op("MatMul", [zs[key], g.const(O[o].T)]), g.reshape(first_seg, [-1, 1, BLOCK]))
+                else:
+                    y = g.op("MatMul", [xs[key], g.const(T[o].T)])
+                    y_state = g.op("MatMul", [zs[key], g.const(O[o].T)])
+                ys.append(g.add(y, y_state))
+        return g.concat(ys, axis=1)
+
+    # Blocks without a gap (nearly all) take the plain products; per-stream masks only when needed.
+    any_gap = g.op("Greater", [g.op("ReduceMax", [gap_f], keepdims=0), zero])
+    signals_all = g.op("If", [any_gap], "filtered",
+                       then_branch=g.subgraph(lambda: filtered(True), "with_gaps"),
+                       else_branch=g.subgraph(lambda: filtered(False), "without_gaps"))
+    new_z = {}
+    for key in ("acc", "gyro"):
+        T, O, Phi, R = mats[key]
         order = Phi.shape[0]
-        x = g.slice(u, [cols.start], [cols.stop], [1])                # [B, 3, 64]
-        z = g.reshape(part("z_" + key), [-1, 3, order])               # [B, 3, order]
-        # Carried state -> outputs, before the first gap only.
-        for o in range(T.shape[0]):
-            masked_T = g.mul(g.const(T[o].T[None]), g.op("Transpose", [same], perm=[0, 2, 1]))  # [B, j, i]
-            y = g.op("MatMul", [x, masked_T])                         # [B, 3, 64]
-            y_state = g.op("MatMul", [z, g.const(O[o].T)])            # [B, 3, 64]
-            y = g.add(y, g.mul(y_state, g.reshape(first_seg, [-1, 1, BLOCK])))
-            outputs[(key, o)] = y
+        x, z = xs[key], zs[key]
         # z' = Phi z + R u, written about the steady state s*r of the block's first input r
         # (Phi s + R 1 = s): the products' rounding then scales with the motion, not with 1 g.
         A_sys, B_sys = systems[key][0], systems[key][1]
@@ -329,23 +357,16 @@ def _chain(g: _Builder, samples: str, state: str):
     # Relative to the steady state of the first input (where every difference is zero), so the
     # products' rounding scales with the motion, not with the 1 g of gravity.
     u_ref = g.slice(u_full, [0], [1], [2])                             # [B, 3, 1]
-    du = g.sub(u_full, u_ref)
-    dz = g.sub(g.mul(z_a, keep_a), g.mul(g.mul(u_ref, g.const(steady[None, None, :])), keep_a))
-    diffs = g.add(g.op("MatMul", [du, g.const(M.T)]), g.op("MatMul", [dz, g.const(Nz.T)]))   # [B, 3, 5 * 128]
-    # Gravity itself (order 0) also carries the steady state's level; without a carried state
-    # (a gap just before the window) the steady-state part of the inputs' response remains.
-    level = g.add(g.mul(u_ref, keep_a),
-                  g.mul(g.mul(u_ref, g.sub(g.const(np.ones(())), keep_a)), g.const(M[:WINDOW].sum(axis=1)[None, None, :])))
-    order0 = g.add(g.slice(diffs, [0], [WINDOW], [2]), level)
-    diffs = g.concat([order0, g.slice(diffs, [WINDOW], [(BURG_ORDER + 1) * WINDOW], [2])], axis=2)
-    gravity_diffs = g.reshape(diffs, [0, 3, BURG_ORDER + 1, WINDOW])
+    du = g.sub(g.slice(u_full, [0], [M.shape[1]], [2]), u_ref)         # the inputs the window depends on
+    dz = g.mul(g.sub(z_a, g.mul(u_ref, g.const(steady[None, None, :]))), keep_a)
+    diffs = g.add(g.op("MatMul", [du, g.const(M.T)]), g.op("MatMul", [dz, g.const(Nz.T)]))   # [B, 3, 4 * 128]
+    gravity_diffs = g.reshape(diffs, [0, 3, BURG_ORDER, WINDOW])      # orders 1 .. 4
     new_u = g.reshape(g.slice(u_full, [BLOCK], [BLOCK + HISTORY], [2]), [-1, 3 * HISTORY])
     new_z_past = g.concat([z_b, g.reshape(part("z_acc"), [-1, n_acc])], axis=1)
 
     nan = g.const(np.array(np.nan))
     gap_row = g.reshape(gap, [-1, 1, BLOCK])
-    signals = g.concat([outputs[("acc", 0)], outputs[("acc", 1)], outputs[("gyro", 0)]], axis=1)  # [B, 9, 64]
-    signals = g.op("Where", [gap_row, nan, signals], "signals")
+    signals = g.op("Where", [gap_row, nan, signals_all], "signals")   # [B, 9, 64]
     full = g.concat([hist, signals], axis=2)                          # [B, 9, 192]: samples N-193 .. N-2
     span = g.slice(full, [1], [1 + SPAN], [2])                        # [B, 9, 129]: starts at N-192
     new_hist = g.reshape(g.slice(full, [BLOCK], [BLOCK + HISTORY], [2]), [-1, N_SIGNALS * HISTORY])
@@ -362,12 +383,12 @@ BURG_ORDER = 4
 
 
 def gravity_difference_matrices():
-    """Gravity's differences of order 0..4 over a window, as linear maps of the acc filter's input and state.
+    """Gravity's differences of order 1..4 over a window, as linear maps of the acc filter's input and state.
 
-    The window starts one sample after the filter state ``z`` two blocks back; ``u`` are the 192
-    inputs from there. Returns ``M`` (5 * 128, 192), ``Nz`` (5 * 128, order) with
-    ``diff[k, n] = M[k * 128 + n] @ u + Nz[k * 128 + n] @ z`` (rows n < k are unused), and the
-    steady state (order,) of a constant unit input.
+    The window starts one sample after the filter state ``z`` two blocks back; ``u`` are the
+    inputs from there (the window's samples depend on the first 129). Returns ``M`` (4 * 128, 129),
+    ``Nz`` (4 * 128, order) with ``diff[k - 1, n] = M[(k - 1) * 128 + n] @ u + Nz[(k - 1) * 128 + n] @ z``
+    (rows n < k are unused), and the steady state (order,) of a constant unit input.
 
     Why: gravity is about 1 g and smooth, its 4th difference about 1e-6 g. Burg's AR fit of a
     smooth series depends on those differences, far below float32 resolution of the samples
@@ -376,19 +397,20 @@ def gravity_difference_matrices():
     T, O, _, _ = block_matrices(chain_systems()["acc"], length=BLOCK + HISTORY)
     T, O = T[1], O[1]                                   # the gravity output
     rows = np.arange(1, WINDOW + 1)                     # the window in the 192 positions
-    M = np.zeros((BURG_ORDER + 1, WINDOW, T.shape[1]))
-    Nz = np.zeros((BURG_ORDER + 1, WINDOW, O.shape[1]))
+    M = np.zeros((BURG_ORDER, WINDOW, WINDOW + 1))
+    Nz = np.zeros((BURG_ORDER, WINDOW, O.shape[1]))
     from math import comb
-    for k in range(BURG_ORDER + 1):
+    for k in range(1, BURG_ORDER + 1):
         for n, p in enumerate(rows):
             if n < k:
                 continue
             for j in range(k + 1):
-                M[k, n] += (-1) ** j * comb(k, j) * T[p - j]
-                Nz[k, n] += (-1) ** j * comb(k, j) * O[p - j]
+                M[k - 1, n] += (-1) ** j * comb(k, j) * T[p - j, :WINDOW + 1]
+                Nz[k - 1, n] += (-1) ** j * comb(k, j) * O[p - j]
+    assert not T[1:WINDOW + 1, WINDOW + 1:].any()       # causal: later inputs do not reach the window
     A, B, _, _ = chain_systems()["acc"]
     steady = np.linalg.solve(np.eye(A.shape[0]) - A, B[:, 0])     # state after a constant unit input
-    return M.reshape(-1, T.shape[1]), Nz.reshape(-1, O.shape[1]), steady
+    return M.reshape(-1, WINDOW + 1), Nz.reshape(-1, O.shape[1]), steady
 
 
 # --------------------------------------------------------------------------- the features
@@ -402,19 +424,39 @@ def _common(g: _Builder, x: str, n: int, out: dict, dom: str, shifted: str | Non
     mean = g.mean(x, [2], keepdims=1)
     shifted = x if shifted is None else shifted
     d = g.sub(shifted, g.mean(shifted, [2], keepdims=1))
-    srt = g.op("TopK", [shifted, g.const(np.array([n], dtype=np.int64))], "sorted", outputs=2, axis=-1, largest=0,
-               sorted=1)[0]
+    srt = None
     out[(dom, "mean")] = g.reshape(mean, [0, -1])
     out[(dom, "std")] = g.op("Sqrt", [g.div(g.dot(d, d), g.const(np.array(float(n))))])
     out[(dom, "mad")] = g.mean(g.op("Abs", [d]), [2])
     out[(dom, "max")] = g.op("ReduceMax", [x], axes=[2], keepdims=0)
     out[(dom, "min")] = g.op("ReduceMin", [x], axes=[2], keepdims=0)
     out[(dom, "energy")] = g.div(g.dot(x, x), g.const(np.array(float(n))))
-    idx, weights = st._hazen_weights(n, (25, 75))
-    w = np.zeros(n)
-    np.add.at(w, idx, weights[1] - weights[0])
-    out[(dom, "iqr")] = g.reshape(g.op("MatMul", [srt, g.const(w.reshape(n, 1))]), [0, -1])
+    out[(dom, "iqr")] = _iqr(g, shifted, n)
     return d, srt
+
+
+def _iqr(g: _Builder, x: str, n: int):
+    """Q3 - Q1 (Hazen) of series x [B, S, n] from two partial selections, not a full sort.
+
+    The order statistics needed sit next to each other near each quartile: the smallest ``k``
+    values (unordered) contain them as their two largest, and likewise from the top.
+    """
+    idx, weights = st._hazen_weights(n, (25, 75))
+    w = weights[1] - weights[0]                       # per entry of idx: lo q1, hi q1, lo q3, hi q3
+    lo1, hi1, lo3, hi3 = (int(i) for i in idx)
+    if not (hi1 == lo1 + 1 and hi3 == lo3 + 1):
+        raise AssertionError(f"unexpected quartile positions {idx} for n = {n}")
+    k_low = hi1 + 1                                   # sorted[0 .. hi1]
+    k_high = n - lo3                                  # sorted[lo3 .. n-1]
+    low = g.op("TopK", [x, g.const(np.array([k_low], dtype=np.int64))], outputs=2, axis=-1, largest=0, sorted=0)[0]
+    high = g.op("TopK", [x, g.const(np.array([k_high], dtype=np.int64))], outputs=2, axis=-1, largest=1, sorted=0)[0]
+    two = g.const(np.array([2], dtype=np.int64))
+    q1 = g.op("TopK", [low, two], outputs=2, axis=-1, largest=1, sorted=1)[0]     # sorted[hi1], sorted[lo1]
+    q3 = g.op("TopK", [high, two], outputs=2, axis=-1, largest=0, sorted=1)[0]    # sorted[lo3], sorted[hi3]
+    weights_q1 = np.array([w[1], w[0]])
+    weights_q3 = np.array([w[2], w[3]])
+    return g.add(g.reshape(g.op("MatMul", [q1, g.const(weights_q1.reshape(2, 1))]), [0, -1]),
+                 g.reshape(g.op("MatMul", [q3, g.const(weights_q3.reshape(2, 1))]), [0, -1]))
 
 
 def _entropy(g: _Builder, x: str, n: int):
@@ -427,9 +469,11 @@ def _entropy(g: _Builder, x: str, n: int):
     zeros = g.op("ConstantOfShape", [hist_shape], value=numpy_helper.from_array(np.zeros(1, dtype=g.dtype)))
     ones = g.op("Expand", [g.const(np.ones((1, 1, 1))), shape])
     counts = g.op("ScatterElements", [zeros, idx, ones], "counts", axis=2, reduction="add")
-    c_log_c = g.mul(counts, g.op("Log", [g.op("Max", [counts, g.const(np.array(1.0))])]))
+    # sum over bins of c log c = sum over samples of log(count of the sample's bin)
+    per_sample = g.op("GatherElements", [counts, idx], axis=2)
     # H = log2 n - sum(c log2 c) / n
-    return g.sub(g.const(np.array(np.log2(n))), g.mul(g.rsum(c_log_c, [2]), g.const(np.array(1.0 / (n * np.log(2))))))
+    return g.sub(g.const(np.array(np.log2(n))),
+                 g.mul(g.rsum(g.op("Log", [per_sample]), [2]), g.const(np.array(1.0 / (n * np.log(2))))))
 
 
 def _arburg(g: _Builder, x: str, order: int = 4):
@@ -487,85 +531,73 @@ def _arburg_differences(g: _Builder, t: str, gravity_diffs: str):
     """Burg AR(4) coefficients [B, 20, 4] as ``statistics.arburg``, in the basis of differences.
 
     The prediction-error filters of stage m are polynomials in z^-1; they are kept as coefficients
-    in powers of the difference operator (1 - z^-1), in double-word precision, and applied to the
-    series' differences. For a smooth series (gravity) the reflection coefficients are close to
-    -1 or +1 and the errors are tiny differences of nearly equal samples: in this basis they never
-    are subtracted in float, and 1 +- k comes from sums of squares of the errors directly.
+    in powers of the difference operator (1 - z^-1), in double-word precision (hi, lo), and applied
+    to the series' differences. For a smooth series (gravity) the reflection coefficients are close
+    to -1 or +1 and the errors are tiny differences of nearly equal samples: in this basis they are
+    never subtracted in float, and 1 +- k comes from sums of squares of the errors directly.
+    Coefficient vectors have ``BURG_ORDER + 1`` entries (higher ones are exact zeros).
     """
-    W = WINDOW
-    zeros_col = g.mul(g.slice(t, [0], [1], [2]), g.const(np.array(0.0)))
-    diffs = [t]
+    W, K = WINDOW, BURG_ORDER + 1
+    zeros_col = g.mul(g.slice(t, [0], [1], [2]), g.const(np.array(0.0)))          # [B, 20, 1]
+    # Differences of the other series by subtraction; the gravity series (3, 4, 5) from the
+    # precise differences.
+    t_other = g.concat([g.slice(t, [0], [3], [1]), g.slice(t, [6], [20], [1])], axis=1)   # [B, 17, W]
+    zeros_other = g.slice(zeros_col, [0], [17], [1])
+    diffs = [t_other]
     for _ in range(BURG_ORDER):
         prev = diffs[-1]
-        diffs.append(g.sub(prev, g.concat([zeros_col, g.slice(prev, [0], [W - 1], [2])], axis=2)))
-    # The gravity series (3, 4, 5) from the precise differences.
-    diffs = [g.concat([g.slice(d, [0], [3], [1]),
-                       g.reshape(g.slice(gravity_diffs, [k], [k + 1], [2]), [0, 3, W]),
-                       g.slice(d, [6], [20], [1])], axis=1) for k, d in enumerate(diffs)]
+        diffs.append(g.sub(prev, g.concat([zeros_other, g.slice(prev, [0], [W - 1], [2])], axis=2)))
+    D_other = g.concat([g.reshape(d, [0, 0, 1, W]) for d in diffs], axis=2)        # [B, 17, K, W]
+    D_grav = g.concat([g.reshape(g.slice(t, [3], [6], [1]), [0, 3, 1, W]), gravity_diffs], axis=2)
+    D = g.concat([g.slice(D_other, [0], [3], [1]), D_grav, g.slice(D_other, [3], [17], [1])], axis=1)
+    D_k = [g.reshape(g.slice(D, [k], [k + 1], [2]), [0, 20, 1, W]) for k in range(K)]    # [B, 20, 1, W]
 
-    def evaluate(poly, m):
-        total = None
-        for k, c in enumerate(poly):
-            if c is None:
-                continue
-            dk = g.slice(diffs[k], [m], [W], [2])
-            term = g.add(g.mul(c[0], dk), g.mul(c[1], dk))
-            total = term if total is None else g.add(total, term)
-        return total
+    zeros = g.mul(g.slice(t, [0], [K], [2]), g.const(np.array(0.0)))               # [B, 20, K]
+    e0 = g.add(zeros, g.const(np.eye(K)[0]))
 
-    def shift(poly):
+    def shift(p):
         """z^-1 P = P - (1 - z^-1) P: coefficient k becomes p_k - p_{k-1}."""
-        out = []
-        for k in range(len(poly) + 1):
-            cur = poly[k] if k < len(poly) else None
-            prev = poly[k - 1] if k >= 1 else None
-            out.append(_df_add(g, cur, _df_neg(g, prev)))
-        return out
+        prev = tuple(g.concat([zeros_col, g.slice(c, [0], [K - 1], [2])], axis=2) for c in p)
+        return _df_add(g, p, _df_neg(g, prev))
 
-    def scale_add(p, f, q):
-        """p + f * q (q's low words neglected: f is small when this matters)."""
-        out = []
-        for k in range(max(len(p), len(q))):
-            pk = p[k] if k < len(p) else None
-            qk = q[k] if k < len(q) else None
-            out.append(pk if qk is None else _df_add_float(g, pk, g.mul(f, qk[0])))
-        return out
-
-    def select(cond, p, q):
-        out = []
-        for pk, qk in zip(p, q):
-            if pk is None and qk is None:
-                out.append(None)
-                continue
-            zero = (zeros_col, zeros_col)
-            pk, qk = pk or zero, qk or zero
-            out.append((g.op("Where", [cond, pk[0], qk[0]]), g.op("Where", [cond, pk[1], qk[1]])))
-        return out
-
-    one = (g.op("Add", [zeros_col, g.const(np.array(1.0))]), zeros_col)
-    F, Bk = [one], [one]
+    F = Bk = (e0, zeros)
     a = {}
     for m in range(1, BURG_ORDER + 1):
-        Ep, Bp = F + [None] * (len(F) + 1 - len(F)), shift(Bk)
-        Ep = Ep + [None] * (len(Bp) - len(Ep))
-        dif = [_df_add(g, e, _df_neg(g, b)) for e, b in zip(Ep, Bp)]
-        sm = [_df_add(g, e, b) for e, b in zip(Ep, Bp)]
-        d_val, s_val = evaluate(dif, m), evaluate(sm, m)
-        ssd, sss = g.dot(d_val, d_val, 1), g.dot(s_val, s_val, 1)
+        Ep, Bp = F, shift(Bk)
+        dif = _df_add(g, Ep, _df_neg(g, Bp))
+        sm = _df_add(g, Ep, Bp)
+        # Both error sequences at once (elementwise: tiny batched products cost more), then hi + lo.
+        coeffs = g.concat([g.reshape(c, [0, 0, 1, K]) for c in (dif[0], dif[1], sm[0], sm[1])], axis=2)  # [B, 20, 4, K]
+        vals = None
+        for kk in range(min(m, K - 1) + 1):           # stage m's polynomials have degree <= m
+            term = g.mul(g.slice(coeffs, [kk], [kk + 1], [3]), D_k[kk])          # [B, 20, 4, W]
+            vals = term if vals is None else g.add(vals, term)
+        hi_lo = g.op("Split", [g.reshape(vals, [0, 0, 2, 2, W])], outputs=2, axis=3)
+        vals = g.slice(g.reshape(g.add(hi_lo[0], hi_lo[1]), [0, 0, 2, W]), [m], [W], [3])   # [B, 20, 2, W - m]
+        sq = g.rsum(g.mul(vals, vals), [3])                                       # [B, 20, 2]
+        ssd, sss = g.slice(sq, [0], [1], [2]), g.slice(sq, [1], [2], [2])
         den = g.add(ssd, sss)
         cm = g.div(g.mul(ssd, g.const(np.array(2.0))), den)          # 1 + k
         cp = g.div(g.mul(sss, g.const(np.array(2.0))), den)          # 1 - k
         use_m = g.op("LessOrEqual", [cm, cp])
-        k = g.op("Where", [use_m, g.sub(cm, g.const(np.array(1.0))), g.sub(g.const(np.array(1.0)), cp)])
+        one = g.const(np.array(1.0))
+        k = g.op("Where", [use_m, g.sub(cm, one), g.sub(one, cp)])
         new = {}
         for i in range(1, m):
             new[i] = g.add(a[i], g.mul(k, a[m - i]))
         new[m] = k
         a = new
         if m < BURG_ORDER:
-            neg_cp = g.op("Neg", [cp])
-            F = select(use_m, scale_add(dif, cm, Bp), scale_add(sm, neg_cp, Bp))
-            Bk = select(use_m, scale_add([_df_neg(g, c) for c in dif], cm, Ep), scale_add(sm, neg_cp, Ep))
+            # F' = Ep + k Bp, B' = Bp + k Ep with k = -1 + cm or 1 - cp:
+            # F' = (dif or sm) + f Bp, B' = (-dif or sm) + f Ep, f = cm or -cp. Both at once.
+            f = g.op("Where", [use_m, cm, g.op("Neg", [cp])])
+            neg_dif = _df_neg(g, dif)
+            base = tuple(g.concat([g.op("Where", [use_m, dif[i], sm[i]]), g.op("Where", [use_m, neg_dif[i], sm[i]])],
+                                  axis=2) for i in range(2))
+            step = g.mul(f, g.concat([Bp[0], Ep[0]], axis=2))
+            hi, lo = _df_add_float(g, base, step)
+            F = (g.slice(hi, [0], [K], [2]), g.slice(lo, [0], [K], [2]))
+            Bk = (g.slice(hi, [K], [2 * K], [2]), g.slice(lo, [K], [2 * K], [2]))
     return g.concat([a[i] for i in range(1, BURG_ORDER + 1)], axis=2)
 
 
@@ -616,7 +648,7 @@ def _features(g: _Builder, span: str, gravity_diffs: str):
     out: dict = {}
     # Gravity minus its first sample, from its precise first differences: its spread is about 1e-3 g,
     # near float32 resolution of the samples (about 1 g).
-    g1 = g.reshape(g.slice(gravity_diffs, [1], [2], [2]), [0, 3, W])
+    g1 = g.reshape(g.slice(gravity_diffs, [0], [1], [2]), [0, 3, W])
     g1 = g.concat([g.mul(g.slice(g1, [0], [1], [2]), g.const(np.array(0.0))), g.slice(g1, [1], [W], [2])], axis=2)
     rel = g.op("CumSum", [g1, g.const(np.array(2, dtype=np.int64))])
     t_shifted = g.concat([g.slice(t, [0], [3], [1]), rel, g.slice(t, [6], [20], [1])], axis=1)

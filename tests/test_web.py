@@ -257,7 +257,8 @@ def test_live_mode_with_simulated_motion(browser, tmp_path):
     page = [r["label"] for r in har["results"]]
     n = min(len(page), len(reference))
     agreement = np.mean([a == b for a, b in zip(page[:n], reference[:n])])
-    print(f"live: {len(page)} windows, rate {rate}, agreement with the Recognizer {agreement:.3f} on {n}")
+    print(f"live: {len(page)} windows, rate {rate}, agreement with the Recognizer {agreement:.3f} on {n}; "
+          f"first prediction {har['firstPredictionAfterStartMs']:.0f} ms after Start")
     assert n >= 25
     assert agreement >= 0.8
     assert (tmp_path / "live.png").stat().st_size > 10_000

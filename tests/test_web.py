@@ -325,3 +325,26 @@ def test_live_mode_permission_messages(browser, setup, expected):
     _wait(browser, "return window.har.error !== null", 10)
     assert expected in browser.find_element("id", "message").text
     assert browser.execute_script("return window.har.mode") != "live"
+
+
+def test_live_mode_needs_a_secure_page(server, tmp_path):
+    """Over plain http from another host name (what a phone on the LAN sees) Start explains HTTPS."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    port = server.rsplit(":", 1)[1].strip("/")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROMIUM_FLAGS + [f"--user-data-dir={tmp_path / 'profile'}",
+                                  "--host-resolver-rules=MAP phone-lan.test 127.0.0.1"]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    try:
+        driver.get(f"http://phone-lan.test:{port}/index.html")
+        _wait(driver, "return !document.getElementById('start').disabled", 60)
+        assert driver.execute_script("return window.isSecureContext") is False
+        driver.find_element("id", "start").click()
+        _wait(driver, "return window.har.error !== null", 10)
+        assert "secure page" in driver.find_element("id", "message").text
+    finally:
+        driver.quit()

@@ -161,7 +161,11 @@ function fail(text) {
 // ------------------------------------------------------------------ live
 
 async function startLive() {
-  // The permission prompt must come first, straight from the click (iOS).
+  if (!window.isSecureContext) {
+    fail('Motion sensors need a secure page: open it over https:// (or on localhost).');
+    return;
+  }
+  // The permission prompt must come straight from the click (iOS): no await before it.
   const permission = await requestMotionPermission();
   if (permission === 'unsupported') {
     fail('This browser has no motion sensor interface (DeviceMotionEvent): open the page on a phone.');
@@ -169,10 +173,6 @@ async function startLive() {
   }
   if (permission !== 'granted') {
     fail('Motion access was denied. Allow "Motion & Orientation Access" for this site in the browser settings, reload, and press Start again.');
-    return;
-  }
-  if (!window.isSecureContext) {
-    fail('Motion sensors need a secure page: open it over https:// (or on localhost).');
     return;
   }
   newRun('live');

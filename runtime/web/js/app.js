@@ -33,17 +33,20 @@ function showMessage(text, kind = 'error') {
 
 function setMode(text) { $('mode').textContent = text; window.har.mode = text; }
 
+/** "WALKING_UPSTAIRS" -> "Walking upstairs" */
+const displayName = (name) => name.charAt(0) + name.slice(1).replaceAll('_', ' ').toLowerCase();
+
 function buildBars() {
   const box = $('bars');
   box.innerHTML = '';
   engine.classNames.forEach((name, i) => {
     const row = document.createElement('div');
     row.className = 'bar';
-    row.innerHTML = `<span>${name}</span><div class="track"><div class="fill" style="background:var(--c${engine.classIds[i]})"></div></div><span class="val">–</span>`;
+    row.innerHTML = `<span>${displayName(name)}</span><div class="track"><div class="fill" style="background:var(--c${engine.classIds[i]})"></div></div><span class="val">–</span>`;
     box.appendChild(row);
   });
-  $('legend').innerHTML = engine.classNames.map((n, i) => `<span><i style="background:var(--c${engine.classIds[i]})"></i>${n}</span>`).join('')
-    + '<span><i style="background:var(--c0)"></i>UNKNOWN</span>';
+  $('legend').innerHTML = engine.classNames.map((n, i) => `<span><i style="background:var(--c${engine.classIds[i]})"></i>${displayName(n)}</span>`).join('')
+    + '<span><i style="background:var(--c0)"></i>Unknown</span>';
 }
 
 function median(xs) {

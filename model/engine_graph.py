@@ -286,8 +286,6 @@ def _chain(g: _Builder, samples: str, state: str):
     # Segment number of each position: same segment <=> filters see each other.
     gap_f = g.op("Cast", [g.reshape(gap, [-1, BLOCK])], to=g.elem)    # [B, 64]
     seg = g.op("CumSum", [gap_f, g.const(np.array(1, dtype=np.int64))], "seg")
-    same = g.op("Cast", [g.op("Equal", [g.reshape(seg, [-1, BLOCK, 1]), g.reshape(seg, [-1, 1, BLOCK])])],
-                to=g.elem)                                            # [B, 64(i), 64(j)]
     first_seg = g.op("Cast", [g.op("Equal", [seg, zero])], to=g.elem)  # [B, 64]: carried state reaches it
     last = g.slice(seg, [BLOCK - 1], [BLOCK], [1])                    # [B, 1]
     in_last = g.op("Cast", [g.op("Equal", [seg, last])], to=g.elem)   # [B, 64]: feeds the next block's state
@@ -301,7 +299,10 @@ def _chain(g: _Builder, samples: str, state: str):
     def filtered(masked: bool):
         """The 9 signals [B, 9, 64]: with gaps, filters only see their own segment."""
         ys = []
-        same_t = g.op("Transpose", [same], perm=[0, 2, 1]) if masked else None
+        same_t = None
+        if masked:      # [B, 64 (j), 64 (i)]: input j and output i in the same segment
+            same_t = g.op("Cast", [g.op("Equal", [g.reshape(seg, [-1, BLOCK, 1]), g.reshape(seg, [-1, 1, BLOCK])])],
+                          to=g.elem)
         for key in ("acc", "gyro"):
             T, O, _, _ = mats[key]
             for o in range(T.shape[0]):
@@ -463,7 +464,7 @@ def _entropy(g: _Builder, x: str, n: int):
     """MATLAB image entropy of each series: 256 levels, counts by scatter-add, bits."""
     levels = g.op("Floor", [g.add(g.mul(x, g.const(np.array(255.0))), g.const(np.array(0.5)))])
     levels = g.op("Clip", [levels, g.const(np.array(0.0)), g.const(np.array(255.0))])
-    idx = g.op("Cast", [levels], to=TensorProto.INT64)
+    idx = g.op("Cast", [levels], to=TensorProto.INT32)
     shape = g.op("Shape", [x])
     hist_shape = g.concat([g.slice(shape, [0], [2], [0]), g.const(np.array([256], dtype=np.int64))], axis=0)
     zeros = g.op("ConstantOfShape", [hist_shape], value=numpy_helper.from_array(np.zeros(1, dtype=g.dtype)))

@@ -529,7 +529,7 @@ def _df_add_float(g, x, f):
 
 
 def _arburg_differences(g: _Builder, t: str, gravity_diffs: str):
-    """Burg AR(4) coefficients [B, 20, 4] as ``statistics.arburg``, in the basis of differences.
+    """Burg AR(4) coefficients [B, 20, 4] as ``statistics.arburg``; gravity's in the basis of differences.
 
     The prediction-error filters of stage m are polynomials in z^-1; they are kept as coefficients
     in powers of the difference operator (1 - z^-1), in double-word precision (hi, lo), and applied
@@ -539,21 +539,16 @@ def _arburg_differences(g: _Builder, t: str, gravity_diffs: str):
     Coefficient vectors have ``BURG_ORDER + 1`` entries (higher ones are exact zeros).
     """
     W, K = WINDOW, BURG_ORDER + 1
-    zeros_col = g.mul(g.slice(t, [0], [1], [2]), g.const(np.array(0.0)))          # [B, 20, 1]
-    # Differences of the other series by subtraction; the gravity series (3, 4, 5) from the
-    # precise differences.
-    t_other = g.concat([g.slice(t, [0], [3], [1]), g.slice(t, [6], [20], [1])], axis=1)   # [B, 17, W]
-    zeros_other = g.slice(zeros_col, [0], [17], [1])
-    diffs = [t_other]
-    for _ in range(BURG_ORDER):
-        prev = diffs[-1]
-        diffs.append(g.sub(prev, g.concat([zeros_other, g.slice(prev, [0], [W - 1], [2])], axis=2)))
-    D_other = g.concat([g.reshape(d, [0, 0, 1, W]) for d in diffs], axis=2)        # [B, 17, K, W]
-    D_grav = g.concat([g.reshape(g.slice(t, [3], [6], [1]), [0, 3, 1, W]), gravity_diffs], axis=2)
-    D = g.concat([g.slice(D_other, [0], [3], [1]), D_grav, g.slice(D_other, [3], [17], [1])], axis=1)
-    D_k = [g.reshape(g.slice(D, [k], [k + 1], [2]), [0, 20, 1, W]) for k in range(K)]    # [B, 20, 1, W]
+    # Only gravity (series 3, 4, 5) needs this: the other series are not smooth, plain Burg is exact
+    # enough for them and much cheaper.
+    other = _arburg(g, g.concat([g.slice(t, [0], [3], [1]), g.slice(t, [6], [20], [1])], axis=1), BURG_ORDER)
+    t = g.slice(t, [3], [6], [1])                                                   # [B, 3, W]
+    S = 3
+    zeros_col = g.mul(g.slice(t, [0], [1], [2]), g.const(np.array(0.0)))          # [B, S, 1]
+    D = g.concat([g.reshape(t, [0, S, 1, W]), gravity_diffs], axis=2)              # [B, S, K, W]
+    D_k = [g.reshape(g.slice(D, [k], [k + 1], [2]), [0, S, 1, W]) for k in range(K)]    # [B, S, 1, W]
 
-    zeros = g.mul(g.slice(t, [0], [K], [2]), g.const(np.array(0.0)))               # [B, 20, K]
+    zeros = g.mul(g.slice(t, [0], [K], [2]), g.const(np.array(0.0)))               # [B, S, K]
     e0 = g.add(zeros, g.const(np.eye(K)[0]))
 
     def shift(p):
@@ -568,14 +563,14 @@ def _arburg_differences(g: _Builder, t: str, gravity_diffs: str):
         dif = _df_add(g, Ep, _df_neg(g, Bp))
         sm = _df_add(g, Ep, Bp)
         # Both error sequences at once (elementwise: tiny batched products cost more), then hi + lo.
-        coeffs = g.concat([g.reshape(c, [0, 0, 1, K]) for c in (dif[0], dif[1], sm[0], sm[1])], axis=2)  # [B, 20, 4, K]
+        coeffs = g.concat([g.reshape(c, [0, 0, 1, K]) for c in (dif[0], dif[1], sm[0], sm[1])], axis=2)  # [B, S, 4, K]
         vals = None
         for kk in range(min(m, K - 1) + 1):           # stage m's polynomials have degree <= m
-            term = g.mul(g.slice(coeffs, [kk], [kk + 1], [3]), D_k[kk])          # [B, 20, 4, W]
+            term = g.mul(g.slice(coeffs, [kk], [kk + 1], [3]), D_k[kk])          # [B, S, 4, W]
             vals = term if vals is None else g.add(vals, term)
         hi_lo = g.op("Split", [g.reshape(vals, [0, 0, 2, 2, W])], outputs=2, axis=3)
-        vals = g.slice(g.reshape(g.add(hi_lo[0], hi_lo[1]), [0, 0, 2, W]), [m], [W], [3])   # [B, 20, 2, W - m]
-        sq = g.rsum(g.mul(vals, vals), [3])                                       # [B, 20, 2]
+        vals = g.slice(g.reshape(g.add(hi_lo[0], hi_lo[1]), [0, 0, 2, W]), [m], [W], [3])   # [B, S, 2, W - m]
+        sq = g.rsum(g.mul(vals, vals), [3])                                       # [B, S, 2]
         ssd, sss = g.slice(sq, [0], [1], [2]), g.slice(sq, [1], [2], [2])
         den = g.add(ssd, sss)
         cm = g.div(g.mul(ssd, g.const(np.array(2.0))), den)          # 1 + k
@@ -599,7 +594,8 @@ def _arburg_differences(g: _Builder, t: str, gravity_diffs: str):
             hi, lo = _df_add_float(g, base, step)
             F = (g.slice(hi, [0], [K], [2]), g.slice(lo, [0], [K], [2]))
             Bk = (g.slice(hi, [K], [2 * K], [2]), g.slice(lo, [K], [2 * K], [2]))
-    return g.concat([a[i] for i in range(1, BURG_ORDER + 1)], axis=2)
+    grav = g.concat([a[i] for i in range(1, BURG_ORDER + 1)], axis=2)                  # [B, 3, 4]
+    return g.concat([g.slice(other, [0], [3], [1]), grav, g.slice(other, [3], [17], [1])], axis=1)
 
 
 def _acos(g: _Builder, c: str):

@@ -188,8 +188,9 @@ def test_a_batch_of_streams_equals_each_stream_alone(engine32, sample_recording)
         for s, p in alone.items():
             q = together[s]
             assert (p.valid, p.label_id) == (q.valid, q.label_id)
+            # Equal up to float32 rounding: the matrix products may block differently per batch size.
             np.testing.assert_allclose(list(p.probabilities.values()), list(q.probabilities.values()),
-                                       rtol=0, atol=1e-6)
+                                       rtol=0, atol=1e-5)
     assert not all(p.valid for p in batched[1].values())
 
 

@@ -496,46 +496,25 @@ def _arburg(g: _Builder, x: str, order: int = 4):
     return g.concat([a[i] for i in range(1, order + 1)], axis=2)
 
 
-def _two_sum(g, a, b):
-    s = g.add(a, b)
-    bb = g.sub(s, a)
-    return s, g.add(g.sub(a, g.sub(s, bb)), g.sub(b, bb))
+def _pair_add(g, x, y):
+    """(integer, float) pairs: integers stay exact under addition."""
+    return g.add(x[0], y[0]), g.add(x[1], y[1])
 
 
-def _df_add(g, x, y):
-    """Sum of two double-word numbers (hi, lo); None is an exact zero."""
-    if x is None:
-        return y
-    if y is None:
-        return x
-    s, e = _two_sum(g, x[0], y[0])
-    e = g.add(e, g.add(x[1], y[1]))
-    hi = g.add(s, e)
-    return hi, g.sub(e, g.sub(hi, s))
-
-
-def _df_neg(g, x):
-    return None if x is None else (g.op("Neg", [x[0]]), g.op("Neg", [x[1]]))
-
-
-def _df_add_float(g, x, f):
-    """x + f for a double-word x and a float f."""
-    if x is None:
-        return f, g.mul(f, g.const(np.array(0.0)))
-    s, e = _two_sum(g, x[0], f)
-    e = g.add(e, x[1])
-    hi = g.add(s, e)
-    return hi, g.sub(e, g.sub(hi, s))
+def _pair_neg(g, x):
+    return g.op("Neg", [x[0]]), g.op("Neg", [x[1]])
 
 
 def _arburg_differences(g: _Builder, t: str, gravity_diffs: str):
     """Burg AR(4) coefficients [B, 20, 4] as ``statistics.arburg``; gravity's in the basis of differences.
 
     The prediction-error filters of stage m are polynomials in z^-1; they are kept as coefficients
-    in powers of the difference operator (1 - z^-1), in double-word precision (hi, lo), and applied
-    to the series' differences. For a smooth series (gravity) the reflection coefficients are close
-    to -1 or +1 and the errors are tiny differences of nearly equal samples: in this basis they are
-    never subtracted in float, and 1 +- k comes from sums of squares of the errors directly.
+    in powers of the difference operator (1 - z^-1), each as an exact integer plus a float (the
+    integers only ever add and subtract, so they stay exact), and applied to the series' precise
+    differences. For a smooth series (gravity) the reflection coefficients are close to -1 or +1
+    and the errors are tiny differences of nearly equal samples: written k = -1 + (1 + k) or
+    1 - (1 - k), with 1 +- k from sums of squares of the errors, nothing small is ever added to
+    something large in float.
     Coefficient vectors have ``BURG_ORDER + 1`` entries (higher ones are exact zeros).
     """
     W, K = WINDOW, BURG_ORDER + 1
@@ -554,14 +533,14 @@ def _arburg_differences(g: _Builder, t: str, gravity_diffs: str):
     def shift(p):
         """z^-1 P = P - (1 - z^-1) P: coefficient k becomes p_k - p_{k-1}."""
         prev = tuple(g.concat([zeros_col, g.slice(c, [0], [K - 1], [2])], axis=2) for c in p)
-        return _df_add(g, p, _df_neg(g, prev))
+        return _pair_add(g, p, _pair_neg(g, prev))
 
     F = Bk = (e0, zeros)
     a = {}
     for m in range(1, BURG_ORDER + 1):
         Ep, Bp = F, shift(Bk)
-        dif = _df_add(g, Ep, _df_neg(g, Bp))
-        sm = _df_add(g, Ep, Bp)
+        dif = _pair_add(g, Ep, _pair_neg(g, Bp))
+        sm = _pair_add(g, Ep, Bp)
         # Both error sequences at once (elementwise: tiny batched products cost more), then hi + lo.
         coeffs = g.concat([g.reshape(c, [0, 0, 1, K]) for c in (dif[0], dif[1], sm[0], sm[1])], axis=2)  # [B, S, 4, K]
         vals = None
@@ -587,11 +566,11 @@ def _arburg_differences(g: _Builder, t: str, gravity_diffs: str):
             # F' = Ep + k Bp, B' = Bp + k Ep with k = -1 + cm or 1 - cp:
             # F' = (dif or sm) + f Bp, B' = (-dif or sm) + f Ep, f = cm or -cp. Both at once.
             f = g.op("Where", [use_m, cm, g.op("Neg", [cp])])
-            neg_dif = _df_neg(g, dif)
+            neg_dif = _pair_neg(g, dif)
             base = tuple(g.concat([g.op("Where", [use_m, dif[i], sm[i]]), g.op("Where", [use_m, neg_dif[i], sm[i]])],
                                   axis=2) for i in range(2))
-            step = g.mul(f, g.concat([Bp[0], Ep[0]], axis=2))
-            hi, lo = _df_add_float(g, base, step)
+            step = g.mul(f, g.concat([g.add(Bp[0], Bp[1]), g.add(Ep[0], Ep[1])], axis=2))
+            hi, lo = base[0], g.add(base[1], step)
             F = (g.slice(hi, [0], [K], [2]), g.slice(lo, [0], [K], [2]))
             Bk = (g.slice(hi, [K], [2 * K], [2]), g.slice(lo, [K], [2 * K], [2]))
     grav = g.concat([a[i] for i in range(1, BURG_ORDER + 1)], axis=2)                  # [B, 3, 4]

@@ -220,7 +220,8 @@ class _Builder:
             self.nodes = outer
         result = self._name(hint + "_out")
         nodes.append(helper.make_node("Identity", [out], [result], name=self._name("n_Identity")))
-        return helper.make_graph(nodes, hint, inputs=[], outputs=[helper.make_tensor_value_info(result, self.elem, None)])
+        return helper.make_graph(nodes, hint, inputs=[],
+                                 outputs=[helper.make_tensor_value_info(result, self.elem, None)])
 
     # shorthands
     def slice(self, x, starts, ends, axes):

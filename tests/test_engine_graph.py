@@ -298,9 +298,10 @@ def _float64_free(model: onnx.ModelProto) -> list[str]:
 #: Operators whose float kernels the CPU provider (and the mobile builds) have.
 CPU_FLOAT_OPS = {
     "Abs", "Acos", "Add", "And", "ArgMax", "Cast", "Clip", "Concat", "ConstantOfShape", "Cos", "CumSum", "Div",
-    "Equal", "Expand", "Floor", "Gather", "GatherElements", "Gemm", "Identity", "If", "Split", "Greater", "GreaterOrEqual", "IsInf", "IsNaN", "LessOrEqual",
-    "Log", "MatMul", "Max", "Min", "Mul", "Neg", "Not", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceSum",
-    "Reshape", "ScatterElements", "Shape", "Sin", "Slice", "Softmax", "Sqrt", "Sub", "TopK", "Transpose", "Where",
+    "Equal", "Expand", "Floor", "Gather", "GatherElements", "Gemm", "Greater", "GreaterOrEqual", "Identity", "If",
+    "IsInf", "IsNaN", "LessOrEqual", "Log", "MatMul", "Max", "Min", "Mul", "Neg", "Not", "ReduceMax", "ReduceMean",
+    "ReduceMin", "ReduceSum", "Reshape", "ScatterElements", "Shape", "Sin", "Slice", "Softmax", "Split", "Sqrt",
+    "Sub", "TopK", "Transpose", "Where",
 }
 
 

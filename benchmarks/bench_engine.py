@@ -22,6 +22,7 @@ Measured on the bundled recording (``runtime/data/sample_recording.npz``), one c
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import subprocess
 import sys
@@ -136,7 +137,7 @@ def session_start(repeats: int) -> dict:
 
 
 ENGINE_ONLY = """
-import resource, sys, importlib.util
+import sys, importlib.util
 import numpy as np
 spec = importlib.util.spec_from_file_location("engine_alone", sys.argv[1])
 engine = importlib.util.module_from_spec(spec); sys.modules[spec.name] = engine; spec.loader.exec_module(engine)
@@ -149,16 +150,27 @@ for _ in range(3):
     state = sess.run(np.zeros((256, 64, 6), sess.dtype), state).state
 bad = sorted(m for m in sys.modules if m.split(".")[0] in ("scipy", "har", "sklearn", "onnx"))
 assert not bad, bad
-print(len(preds), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(len(preds), peak_mb())
 """
 
 PYTHON_ENGINE = """
-import resource, sys
+import sys
 import numpy as np
 from har.runtime import Recognizer
 data = np.load(sys.argv[2])
 preds = Recognizer().push(data["acc"], data["gyro"])
-print(len(preds), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(len(preds), peak_mb())
+"""
+
+# VmHWM is this process's own peak (ru_maxrss would carry the parent's peak across exec).
+PEAK = """
+def peak_mb():
+    try:
+        with open("/proc/self/status") as fh:
+            return next(int(l.split()[1]) for l in fh if l.startswith("VmHWM")) / 1024
+    except (OSError, StopIteration):
+        import resource
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 """
 
 
@@ -166,7 +178,7 @@ def peak_rss() -> dict:
     sample = ROOT / "runtime" / "data" / "sample_recording.npz"
     out = {}
     for key, code in (("engine", ENGINE_ONLY), ("python", PYTHON_ENGINE)):
-        proc = subprocess.run([sys.executable, "-c", code, str(ROOT / "runtime" / "engine.py"), str(sample)],
+        proc = subprocess.run([sys.executable, "-c", PEAK + code, str(ROOT / "runtime" / "engine.py"), str(sample)],
                               capture_output=True, text=True, timeout=300)
         if proc.returncode != 0:
             raise SystemExit(f"bench_engine: peak RSS child ({key}) failed: {proc.stderr.strip()[-500:]}")
@@ -184,7 +196,9 @@ def render(res: dict, command: str) -> str:
         "",
         f"Command: `{command}`. Machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python "
         f"{platform.python_version()}, numpy {np.__version__}, onnxruntime {onnxruntime.__version__}; one core "
-        "(onnxruntime intra-op threads = 1). Data: the bundled recording (HAPT experiment 3). Medians of repeated runs.",
+        "(onnxruntime intra-op threads = 1). Data: the bundled recording (HAPT experiment 3). Medians of repeated "
+        f"runs. Load average at the start: {res['load']:.1f} (a shared machine: absolute times vary, ratios are "
+        "measured side by side in the same run).",
         "",
         "## One stream, per window (64 new samples -> one window)",
         "",
@@ -219,7 +233,8 @@ def render(res: dict, command: str) -> str:
         "|---|---|",
         f"| `engine.onnx` size | {res['size_bytes'] / 1024:.0f} KiB ({res['size_bytes']} bytes) |",
         f"| session start (`EngineSession()`, median) | {res['start']['median_ms']:.1f} ms |",
-        f"| peak RSS, numpy + onnxruntime only, engine on 1 stream then B = 256 | {rss['engine']['peak_rss_mb']:.0f} MB |",
+        f"| peak RSS, numpy + onnxruntime only, engine on 1 stream then B = 256 | "
+        f"{rss['engine']['peak_rss_mb']:.0f} MB |",
         f"| peak RSS, `har.runtime.Recognizer` (numpy, scipy, onnxruntime) on 1 stream | "
         f"{rss['python']['peak_rss_mb']:.0f} MB |",
         "",
@@ -240,6 +255,7 @@ def main(argv=None) -> int:
     acc, gyro = _sample()
     repeats = 1 if args.quick else 3
     res = {
+        "load": os.getloadavg()[0],
         "one_stream": one_stream(acc, gyro, repeats),
         "many": many_streams(acc, gyro, repeats),
         "start": session_start(3 if args.quick else 10),

@@ -220,7 +220,8 @@ class _Builder:
             self.nodes = outer
         result = self._name(hint + "_out")
         nodes.append(helper.make_node("Identity", [out], [result], name=self._name("n_Identity")))
-        return helper.make_graph(nodes, hint, inputs=[], outputs=[helper.make_tensor_value_info(result, self.elem, None)])
+        return helper.make_graph(nodes, hint, inputs=[],
+                                 outputs=[helper.make_tensor_value_info(result, self.elem, None)])
 
     # shorthands
     def slice(self, x, starts, ends, axes):
@@ -286,8 +287,6 @@ def _chain(g: _Builder, samples: str, state: str):
     # Segment number of each position: same segment <=> filters see each other.
     gap_f = g.op("Cast", [g.reshape(gap, [-1, BLOCK])], to=g.elem)    # [B, 64]
     seg = g.op("CumSum", [gap_f, g.const(np.array(1, dtype=np.int64))], "seg")
-    same = g.op("Cast", [g.op("Equal", [g.reshape(seg, [-1, BLOCK, 1]), g.reshape(seg, [-1, 1, BLOCK])])],
-                to=g.elem)                                            # [B, 64(i), 64(j)]
     first_seg = g.op("Cast", [g.op("Equal", [seg, zero])], to=g.elem)  # [B, 64]: carried state reaches it
     last = g.slice(seg, [BLOCK - 1], [BLOCK], [1])                    # [B, 1]
     in_last = g.op("Cast", [g.op("Equal", [seg, last])], to=g.elem)   # [B, 64]: feeds the next block's state
@@ -301,7 +300,10 @@ def _chain(g: _Builder, samples: str, state: str):
     def filtered(masked: bool):
         """The 9 signals [B, 9, 64]: with gaps, filters only see their own segment."""
         ys = []
-        same_t = g.op("Transpose", [same], perm=[0, 2, 1]) if masked else None
+        same_t = None
+        if masked:      # [B, 64 (j), 64 (i)]: input j and output i in the same segment
+            same_t = g.op("Cast", [g.op("Equal", [g.reshape(seg, [-1, BLOCK, 1]), g.reshape(seg, [-1, 1, BLOCK])])],
+                          to=g.elem)
         for key in ("acc", "gyro"):
             T, O, _, _ = mats[key]
             for o in range(T.shape[0]):
@@ -463,7 +465,7 @@ def _entropy(g: _Builder, x: str, n: int):
     """MATLAB image entropy of each series: 256 levels, counts by scatter-add, bits."""
     levels = g.op("Floor", [g.add(g.mul(x, g.const(np.array(255.0))), g.const(np.array(0.5)))])
     levels = g.op("Clip", [levels, g.const(np.array(0.0)), g.const(np.array(255.0))])
-    idx = g.op("Cast", [levels], to=TensorProto.INT64)
+    idx = g.op("Cast", [levels], to=TensorProto.INT32)
     shape = g.op("Shape", [x])
     hist_shape = g.concat([g.slice(shape, [0], [2], [0]), g.const(np.array([256], dtype=np.int64))], axis=0)
     zeros = g.op("ConstantOfShape", [hist_shape], value=numpy_helper.from_array(np.zeros(1, dtype=g.dtype)))
@@ -495,86 +497,60 @@ def _arburg(g: _Builder, x: str, order: int = 4):
     return g.concat([a[i] for i in range(1, order + 1)], axis=2)
 
 
-def _two_sum(g, a, b):
-    s = g.add(a, b)
-    bb = g.sub(s, a)
-    return s, g.add(g.sub(a, g.sub(s, bb)), g.sub(b, bb))
+def _pair_add(g, x, y):
+    """(integer, float) pairs: integers stay exact under addition."""
+    return g.add(x[0], y[0]), g.add(x[1], y[1])
 
 
-def _df_add(g, x, y):
-    """Sum of two double-word numbers (hi, lo); None is an exact zero."""
-    if x is None:
-        return y
-    if y is None:
-        return x
-    s, e = _two_sum(g, x[0], y[0])
-    e = g.add(e, g.add(x[1], y[1]))
-    hi = g.add(s, e)
-    return hi, g.sub(e, g.sub(hi, s))
-
-
-def _df_neg(g, x):
-    return None if x is None else (g.op("Neg", [x[0]]), g.op("Neg", [x[1]]))
-
-
-def _df_add_float(g, x, f):
-    """x + f for a double-word x and a float f."""
-    if x is None:
-        return f, g.mul(f, g.const(np.array(0.0)))
-    s, e = _two_sum(g, x[0], f)
-    e = g.add(e, x[1])
-    hi = g.add(s, e)
-    return hi, g.sub(e, g.sub(hi, s))
+def _pair_neg(g, x):
+    return g.op("Neg", [x[0]]), g.op("Neg", [x[1]])
 
 
 def _arburg_differences(g: _Builder, t: str, gravity_diffs: str):
-    """Burg AR(4) coefficients [B, 20, 4] as ``statistics.arburg``, in the basis of differences.
+    """Burg AR(4) coefficients [B, 20, 4] as ``statistics.arburg``; gravity's in the basis of differences.
 
     The prediction-error filters of stage m are polynomials in z^-1; they are kept as coefficients
-    in powers of the difference operator (1 - z^-1), in double-word precision (hi, lo), and applied
-    to the series' differences. For a smooth series (gravity) the reflection coefficients are close
-    to -1 or +1 and the errors are tiny differences of nearly equal samples: in this basis they are
-    never subtracted in float, and 1 +- k comes from sums of squares of the errors directly.
+    in powers of the difference operator (1 - z^-1), each as an exact integer plus a float (the
+    integers only ever add and subtract, so they stay exact), and applied to the series' precise
+    differences. For a smooth series (gravity) the reflection coefficients are close to -1 or +1
+    and the errors are tiny differences of nearly equal samples: written k = -1 + (1 + k) or
+    1 - (1 - k), with 1 +- k from sums of squares of the errors, nothing small is ever added to
+    something large in float.
     Coefficient vectors have ``BURG_ORDER + 1`` entries (higher ones are exact zeros).
     """
     W, K = WINDOW, BURG_ORDER + 1
-    zeros_col = g.mul(g.slice(t, [0], [1], [2]), g.const(np.array(0.0)))          # [B, 20, 1]
-    # Differences of the other series by subtraction; the gravity series (3, 4, 5) from the
-    # precise differences.
-    t_other = g.concat([g.slice(t, [0], [3], [1]), g.slice(t, [6], [20], [1])], axis=1)   # [B, 17, W]
-    zeros_other = g.slice(zeros_col, [0], [17], [1])
-    diffs = [t_other]
-    for _ in range(BURG_ORDER):
-        prev = diffs[-1]
-        diffs.append(g.sub(prev, g.concat([zeros_other, g.slice(prev, [0], [W - 1], [2])], axis=2)))
-    D_other = g.concat([g.reshape(d, [0, 0, 1, W]) for d in diffs], axis=2)        # [B, 17, K, W]
-    D_grav = g.concat([g.reshape(g.slice(t, [3], [6], [1]), [0, 3, 1, W]), gravity_diffs], axis=2)
-    D = g.concat([g.slice(D_other, [0], [3], [1]), D_grav, g.slice(D_other, [3], [17], [1])], axis=1)
-    D_k = [g.reshape(g.slice(D, [k], [k + 1], [2]), [0, 20, 1, W]) for k in range(K)]    # [B, 20, 1, W]
+    # Only gravity (series 3, 4, 5) needs this: the other series are not smooth, plain Burg is exact
+    # enough for them and much cheaper.
+    other = _arburg(g, g.concat([g.slice(t, [0], [3], [1]), g.slice(t, [6], [20], [1])], axis=1), BURG_ORDER)
+    t = g.slice(t, [3], [6], [1])                                                   # [B, 3, W]
+    S = 3
+    zeros_col = g.mul(g.slice(t, [0], [1], [2]), g.const(np.array(0.0)))          # [B, S, 1]
+    D = g.concat([g.reshape(t, [0, S, 1, W]), gravity_diffs], axis=2)              # [B, S, K, W]
+    D_k = [g.reshape(g.slice(D, [k], [k + 1], [2]), [0, S, 1, W]) for k in range(K)]    # [B, S, 1, W]
 
-    zeros = g.mul(g.slice(t, [0], [K], [2]), g.const(np.array(0.0)))               # [B, 20, K]
+    zeros = g.mul(g.slice(t, [0], [K], [2]), g.const(np.array(0.0)))               # [B, S, K]
     e0 = g.add(zeros, g.const(np.eye(K)[0]))
 
     def shift(p):
         """z^-1 P = P - (1 - z^-1) P: coefficient k becomes p_k - p_{k-1}."""
         prev = tuple(g.concat([zeros_col, g.slice(c, [0], [K - 1], [2])], axis=2) for c in p)
-        return _df_add(g, p, _df_neg(g, prev))
+        return _pair_add(g, p, _pair_neg(g, prev))
 
     F = Bk = (e0, zeros)
     a = {}
     for m in range(1, BURG_ORDER + 1):
         Ep, Bp = F, shift(Bk)
-        dif = _df_add(g, Ep, _df_neg(g, Bp))
-        sm = _df_add(g, Ep, Bp)
+        dif = _pair_add(g, Ep, _pair_neg(g, Bp))
+        sm = _pair_add(g, Ep, Bp)
         # Both error sequences at once (elementwise: tiny batched products cost more), then hi + lo.
-        coeffs = g.concat([g.reshape(c, [0, 0, 1, K]) for c in (dif[0], dif[1], sm[0], sm[1])], axis=2)  # [B, 20, 4, K]
+        coeffs = g.concat([g.reshape(c, [0, 0, 1, K]) for c in (dif[0], dif[1], sm[0], sm[1])], axis=2)  # [B, S, 4, K]
         vals = None
         for kk in range(min(m, K - 1) + 1):           # stage m's polynomials have degree <= m
-            term = g.mul(g.slice(coeffs, [kk], [kk + 1], [3]), D_k[kk])          # [B, 20, 4, W]
+            term = g.mul(g.slice(coeffs, [kk], [kk + 1], [3]), D_k[kk])          # [B, S, 4, W]
             vals = term if vals is None else g.add(vals, term)
         hi_lo = g.op("Split", [g.reshape(vals, [0, 0, 2, 2, W])], outputs=2, axis=3)
-        vals = g.slice(g.reshape(g.add(hi_lo[0], hi_lo[1]), [0, 0, 2, W]), [m], [W], [3])   # [B, 20, 2, W - m]
-        sq = g.rsum(g.mul(vals, vals), [3])                                       # [B, 20, 2]
+        vals = g.slice(g.reshape(g.add(hi_lo[0], hi_lo[1]), [0, 0, 2, W]), [m], [W], [3])   # [B, S, 2, W - m]
+        sq = g.rsum(g.mul(vals, vals), [3])                                       # [B, S, 2]
         ssd, sss = g.slice(sq, [0], [1], [2]), g.slice(sq, [1], [2], [2])
         den = g.add(ssd, sss)
         cm = g.div(g.mul(ssd, g.const(np.array(2.0))), den)          # 1 + k
@@ -591,14 +567,15 @@ def _arburg_differences(g: _Builder, t: str, gravity_diffs: str):
             # F' = Ep + k Bp, B' = Bp + k Ep with k = -1 + cm or 1 - cp:
             # F' = (dif or sm) + f Bp, B' = (-dif or sm) + f Ep, f = cm or -cp. Both at once.
             f = g.op("Where", [use_m, cm, g.op("Neg", [cp])])
-            neg_dif = _df_neg(g, dif)
+            neg_dif = _pair_neg(g, dif)
             base = tuple(g.concat([g.op("Where", [use_m, dif[i], sm[i]]), g.op("Where", [use_m, neg_dif[i], sm[i]])],
                                   axis=2) for i in range(2))
-            step = g.mul(f, g.concat([Bp[0], Ep[0]], axis=2))
-            hi, lo = _df_add_float(g, base, step)
+            step = g.mul(f, g.concat([g.add(Bp[0], Bp[1]), g.add(Ep[0], Ep[1])], axis=2))
+            hi, lo = base[0], g.add(base[1], step)
             F = (g.slice(hi, [0], [K], [2]), g.slice(lo, [0], [K], [2]))
             Bk = (g.slice(hi, [K], [2 * K], [2]), g.slice(lo, [K], [2 * K], [2]))
-    return g.concat([a[i] for i in range(1, BURG_ORDER + 1)], axis=2)
+    grav = g.concat([a[i] for i in range(1, BURG_ORDER + 1)], axis=2)                  # [B, 3, 4]
+    return g.concat([g.slice(other, [0], [3], [1]), grav, g.slice(other, [3], [17], [1])], axis=1)
 
 
 def _acos(g: _Builder, c: str):

@@ -188,8 +188,9 @@ def test_a_batch_of_streams_equals_each_stream_alone(engine32, sample_recording)
         for s, p in alone.items():
             q = together[s]
             assert (p.valid, p.label_id) == (q.valid, q.label_id)
+            # Equal up to float32 rounding: the matrix products may block differently per batch size.
             np.testing.assert_allclose(list(p.probabilities.values()), list(q.probabilities.values()),
-                                       rtol=0, atol=1e-6)
+                                       rtol=0, atol=1e-5)
     assert not all(p.valid for p in batched[1].values())
 
 
@@ -297,9 +298,10 @@ def _float64_free(model: onnx.ModelProto) -> list[str]:
 #: Operators whose float kernels the CPU provider (and the mobile builds) have.
 CPU_FLOAT_OPS = {
     "Abs", "Acos", "Add", "And", "ArgMax", "Cast", "Clip", "Concat", "ConstantOfShape", "Cos", "CumSum", "Div",
-    "Equal", "Expand", "Floor", "Gather", "GatherElements", "Gemm", "Identity", "If", "Split", "Greater", "GreaterOrEqual", "IsInf", "IsNaN", "LessOrEqual",
-    "Log", "MatMul", "Max", "Min", "Mul", "Neg", "Not", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceSum",
-    "Reshape", "ScatterElements", "Shape", "Sin", "Slice", "Softmax", "Sqrt", "Sub", "TopK", "Transpose", "Where",
+    "Equal", "Expand", "Floor", "Gather", "GatherElements", "Gemm", "Greater", "GreaterOrEqual", "Identity", "If",
+    "IsInf", "IsNaN", "LessOrEqual", "Log", "MatMul", "Max", "Min", "Mul", "Neg", "Not", "ReduceMax", "ReduceMean",
+    "ReduceMin", "ReduceSum", "Reshape", "ScatterElements", "Shape", "Sin", "Slice", "Softmax", "Split", "Sqrt",
+    "Sub", "TopK", "Transpose", "Where",
 }
 
 

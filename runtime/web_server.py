@@ -148,7 +148,8 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     if bool(args.cert) != bool(args.key):
-        raise ValueError("--cert and --key go together")
+        print("har web: --cert and --key go together", file=sys.stderr)
+        return 2
     server = make_server(args.host, args.port, web_dir=args.dir, data_dir=args.data,
                          certfile=args.cert, keyfile=args.key)
     host, port = server.server_address[:2]

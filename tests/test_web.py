@@ -285,15 +285,19 @@ def test_live_mode_messages(browser):
     _wait(browser, "return document.getElementById('message').textContent.includes('background')", 10)
 
 
-def _window_truth(rec: dict, starts, window: int = 128) -> dict[float, str]:
-    """{start s: activity} for windows whose samples all carry one label of 1..6."""
-    names = ["WALKING", "WALKING_UPSTAIRS", "WALKING_DOWNSTAIRS", "SITTING", "STANDING", "LAYING"]
+def _window_truth(rec: dict, starts) -> dict[float, str]:
+    """{start s: activity} for windows whose samples all carry one of the engine's class ids."""
+    import onnxruntime as ort
+
+    meta = ort.InferenceSession(str(DATA_DIR / "engine.onnx")).get_modelmeta().custom_metadata_map
+    names, ids = json.loads(meta["class_names"]), json.loads(meta["class_ids"])
+    window, rate = int(meta["window"]), float(meta["sample_rate_hz"])
     out = {}
     for s in starts:
-        i = int(round(s * 50))
+        i = int(round(s * rate))
         labels = rec["labels"][i:i + window]
-        if len(labels) == window and (labels == labels[0]).all() and 1 <= labels[0] <= 6:
-            out[s] = names[int(labels[0]) - 1]
+        if len(labels) == window and (labels == labels[0]).all() and int(labels[0]) in ids:
+            out[s] = names[ids.index(int(labels[0]))]
     return out
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import http.server
+import socket
 import ssl
 import sys
 import threading
@@ -135,6 +136,15 @@ def make_server(host: str = "127.0.0.1", port: int = 8000, *, web_dir: Path | st
     return server
 
 
+def _lan_addresses() -> list[str]:
+    """This machine's IPv4 addresses other than loopback, from its own host name (no traffic)."""
+    try:
+        addresses = socket.gethostbyname_ex(socket.gethostname())[2]
+    except OSError:
+        return []
+    return sorted(a for a in set(addresses) if not a.startswith("127."))
+
+
 def add_parser(sub) -> None:
     p = sub.add_parser("web", help="serve the companion web app on this machine")
     p.add_argument("--host", default="127.0.0.1",
@@ -157,6 +167,10 @@ def run(args) -> int:
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     print(f"har web: serving {args.dir} at {scheme}://{shown}:{port}/  "
           f"(replay: {scheme}://{shown}:{port}/?replay=sample; Ctrl-C stops)", flush=True)
+    if host == "0.0.0.0":
+        for address in _lan_addresses():
+            print(f"har web: from a phone on this network: {scheme}://{address}:{port}/"
+                  + ("" if args.cert else "  (motion sensors need --cert/--key: HTTPS)"), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -71,3 +71,12 @@ def test_har_web_is_a_subcommand(capsys):
     har = entry_points(group="console_scripts")["har"].load()      # wherever the command lives
     assert har(["web", "--cert", "only.pem"]) == 2
     assert "har web: --cert and --key go together" in capsys.readouterr().err
+
+
+def test_lan_addresses_leave_out_loopback(monkeypatch):
+    import socket
+
+    from har.runtime import web_server
+
+    monkeypatch.setattr(socket, "gethostbyname_ex", lambda name: (name, [], ["127.0.1.1", "192.168.1.20"]))
+    assert web_server._lan_addresses() == ["192.168.1.20"]

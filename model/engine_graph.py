@@ -676,7 +676,7 @@ def _classifier_scale(classifier: onnx.ModelProto) -> str:
     scale = meta.get("feature_scale", OFFICIAL_SCALE)
     if scale == OFFICIAL_SCALE:
         return "official"
-    if scale in RAW_SCALES or scale.startswith("raw"):
+    if scale in RAW_SCALES or "raw" in scale.lower() or "unscaled" in scale.lower():
         return "raw"
     raise ValueError(f"classifier metadata feature_scale={scale!r}: expected {OFFICIAL_SCALE!r} or raw features")
 

@@ -21,10 +21,19 @@ block, positions are numbered by segment (cumulative count of gaps); the Toeplit
 to pairs in the same segment and the carried state only reaches the first segment, so the
 filters restart with zero state after the gap, as ``extract_recording`` does.
 
-State layout per stream (float, ``STATE_SIZE`` values, zeros for a new stream): 128 past samples
-of the 9 chain signals (NaN at gaps), the last 2 raw samples (the median's look-behind and the
-sample whose median waits for its successor), the acc and gyro cascades' filter states, and the
-number of blocks seen (saturating at 3).
+State layout per stream (float, ``STATE_SIZE`` values, zeros for a new stream; ``state_layout()``
+and the file's ``state_layout`` metadata give the offsets): 128 past samples of the 9 chain signals
+(NaN at gaps), the last 2 raw samples (the median's look-behind and the sample whose median waits
+for its successor), the acc and gyro cascades' filter states, the number of blocks seen
+(saturating at 3), and for gravity's precise differences the acc filter input of the last 128
+samples and the acc filter state at the start of each of the last two blocks.
+
+Float32 precision: gravity (about 1 g, smooth) varies by 1e-6 g at its 4th difference, below
+float32 resolution of its samples, and Burg's AR fit of a smooth series depends on exactly those
+differences (float32 samples alone put tGravityAcc-arCoeff off by up to 10 on the official scale).
+The graph therefore computes gravity's differences directly from the filter input (linear maps
+about a steady state, so rounding scales with the motion, not with 1 g), runs gravity's Burg in
+the basis of differences, and takes gravity's level-free statistics from its precise increments.
 """
 
 from __future__ import annotations

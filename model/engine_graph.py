@@ -21,10 +21,19 @@ block, positions are numbered by segment (cumulative count of gaps); the Toeplit
 to pairs in the same segment and the carried state only reaches the first segment, so the
 filters restart with zero state after the gap, as ``extract_recording`` does.
 
-State layout per stream (float, ``STATE_SIZE`` values, zeros for a new stream): 128 past samples
-of the 9 chain signals (NaN at gaps), the last 2 raw samples (the median's look-behind and the
-sample whose median waits for its successor), the acc and gyro cascades' filter states, and the
-number of blocks seen (saturating at 3).
+State layout per stream (float, ``STATE_SIZE`` values, zeros for a new stream; ``state_layout()``
+and the file's ``state_layout`` metadata give the offsets): 128 past samples of the 9 chain signals
+(NaN at gaps), the last 2 raw samples (the median's look-behind and the sample whose median waits
+for its successor), the acc and gyro cascades' filter states, the number of blocks seen
+(saturating at 3), and for gravity's precise differences the acc filter input of the last 128
+samples and the acc filter state at the start of each of the last two blocks.
+
+Float32 precision: gravity (about 1 g, smooth) varies by 1e-6 g at its 4th difference, below
+float32 resolution of its samples, and Burg's AR fit of a smooth series depends on exactly those
+differences (float32 samples alone put tGravityAcc-arCoeff off by up to 10 on the official scale).
+The graph therefore computes gravity's differences directly from the filter input (linear maps
+about a steady state, so rounding scales with the motion, not with 1 g), runs gravity's Burg in
+the basis of differences, and takes gravity's level-free statistics from its precise increments.
 """
 
 from __future__ import annotations
@@ -497,15 +506,6 @@ def _arburg(g: _Builder, x: str, order: int = 4):
     return g.concat([a[i] for i in range(1, order + 1)], axis=2)
 
 
-def _pair_add(g, x, y):
-    """(integer, float) pairs: integers stay exact under addition."""
-    return g.add(x[0], y[0]), g.add(x[1], y[1])
-
-
-def _pair_neg(g, x):
-    return g.op("Neg", [x[0]]), g.op("Neg", [x[1]])
-
-
 def _arburg_differences(g: _Builder, t: str, gravity_diffs: str):
     """Burg AR(4) coefficients [B, 20, 4] as ``statistics.arburg``; gravity's in the basis of differences.
 
@@ -524,40 +524,34 @@ def _arburg_differences(g: _Builder, t: str, gravity_diffs: str):
     other = _arburg(g, g.concat([g.slice(t, [0], [3], [1]), g.slice(t, [6], [20], [1])], axis=1), BURG_ORDER)
     t = g.slice(t, [3], [6], [1])                                                   # [B, 3, W]
     S = 3
-    zeros_col = g.mul(g.slice(t, [0], [1], [2]), g.const(np.array(0.0)))          # [B, S, 1]
+    # A polynomial is one tensor [B, S, 2, K]: row 0 the exact integer parts, row 1 the float parts.
     D = g.concat([g.reshape(t, [0, S, 1, W]), gravity_diffs], axis=2)              # [B, S, K, W]
-    D_k = [g.reshape(g.slice(D, [k], [k + 1], [2]), [0, S, 1, W]) for k in range(K)]    # [B, S, 1, W]
+    D = g.op("Transpose", [D], perm=[0, 1, 3, 2])                                   # [B, S, W, K]
+    D2 = g.reshape(g.concat([D, D], axis=3), [0, S, 1, W, 2 * K])                   # one per integer, float part
+    zeros = g.mul(g.slice(D2, [0], [2], [3]), g.const(np.array(0.0)))               # [B, S, 1, 2, 2K] -> zeros
+    zeros = g.reshape(g.slice(zeros, [0], [K], [4]), [0, S, 2, K])                  # [B, S, 2, K]
+    zeros_col = g.slice(zeros, [0], [1], [3])                                        # [B, S, 2, 1]
+    zeros_row = g.slice(zeros, [0], [1], [2])                                        # [B, S, 1, K]
+    one = g.add(zeros, g.const(np.array([[1.0, 0, 0, 0, 0], [0, 0, 0, 0, 0]])))
 
-    zeros = g.mul(g.slice(t, [0], [K], [2]), g.const(np.array(0.0)))               # [B, S, K]
-    e0 = g.add(zeros, g.const(np.eye(K)[0]))
-
-    def shift(p):
-        """z^-1 P = P - (1 - z^-1) P: coefficient k becomes p_k - p_{k-1}."""
-        prev = tuple(g.concat([zeros_col, g.slice(c, [0], [K - 1], [2])], axis=2) for c in p)
-        return _pair_add(g, p, _pair_neg(g, prev))
-
-    F = Bk = (e0, zeros)
+    F = Bk = one
     a = {}
     for m in range(1, BURG_ORDER + 1):
-        Ep, Bp = F, shift(Bk)
-        dif = _pair_add(g, Ep, _pair_neg(g, Bp))
-        sm = _pair_add(g, Ep, Bp)
-        # Both error sequences at once (elementwise: tiny batched products cost more), then hi + lo.
-        coeffs = g.concat([g.reshape(c, [0, 0, 1, K]) for c in (dif[0], dif[1], sm[0], sm[1])], axis=2)  # [B, S, 4, K]
-        vals = None
-        for kk in range(min(m, K - 1) + 1):           # stage m's polynomials have degree <= m
-            term = g.mul(g.slice(coeffs, [kk], [kk + 1], [3]), D_k[kk])          # [B, S, 4, W]
-            vals = term if vals is None else g.add(vals, term)
-        hi_lo = g.op("Split", [g.reshape(vals, [0, 0, 2, 2, W])], outputs=2, axis=3)
-        vals = g.slice(g.reshape(g.add(hi_lo[0], hi_lo[1]), [0, 0, 2, W]), [m], [W], [3])   # [B, S, 2, W - m]
-        sq = g.rsum(g.mul(vals, vals), [3])                                       # [B, S, 2]
-        ssd, sss = g.slice(sq, [0], [1], [2]), g.slice(sq, [1], [2], [2])
+        # z^-1 P = P - (1 - z^-1) P: coefficient k becomes p_k - p_{k-1}.
+        Ep, Bp = F, g.sub(Bk, g.concat([zeros_col, g.slice(Bk, [0], [K - 1], [3])], axis=3))
+        dif, sm = g.sub(Ep, Bp), g.add(Ep, Bp)
+        # Both error sequences, integer and float parts summed in one reduction: [B, S, 2, W - m].
+        coeffs = g.reshape(g.concat([dif, sm], axis=2), [0, S, 2, 1, 2 * K])
+        vals = g.slice(g.rsum(g.mul(coeffs, D2), [4]), [m], [W], [3])
+        sq = g.rsum(g.mul(vals, vals), [3], keepdims=1)                             # [B, S, 2, 1]
+        ssd, sss = g.slice(sq, [0], [1], [2]), g.slice(sq, [1], [2], [2])         # [B, S, 1, 1]
         den = g.add(ssd, sss)
         cm = g.div(g.mul(ssd, g.const(np.array(2.0))), den)          # 1 + k
         cp = g.div(g.mul(sss, g.const(np.array(2.0))), den)          # 1 - k
         use_m = g.op("LessOrEqual", [cm, cp])
-        one = g.const(np.array(1.0))
-        k = g.op("Where", [use_m, g.sub(cm, one), g.sub(one, cp)])
+        one_f = g.const(np.array(1.0))
+        k = g.op("Where", [use_m, g.sub(cm, one_f), g.sub(one_f, cp)])
+        k = g.reshape(k, [0, S, 1])
         new = {}
         for i in range(1, m):
             new[i] = g.add(a[i], g.mul(k, a[m - i]))
@@ -565,15 +559,13 @@ def _arburg_differences(g: _Builder, t: str, gravity_diffs: str):
         a = new
         if m < BURG_ORDER:
             # F' = Ep + k Bp, B' = Bp + k Ep with k = -1 + cm or 1 - cp:
-            # F' = (dif or sm) + f Bp, B' = (-dif or sm) + f Ep, f = cm or -cp. Both at once.
-            f = g.op("Where", [use_m, cm, g.op("Neg", [cp])])
-            neg_dif = _pair_neg(g, dif)
-            base = tuple(g.concat([g.op("Where", [use_m, dif[i], sm[i]]), g.op("Where", [use_m, neg_dif[i], sm[i]])],
-                                  axis=2) for i in range(2))
-            step = g.mul(f, g.concat([g.add(Bp[0], Bp[1]), g.add(Ep[0], Ep[1])], axis=2))
-            hi, lo = base[0], g.add(base[1], step)
-            F = (g.slice(hi, [0], [K], [2]), g.slice(lo, [0], [K], [2]))
-            Bk = (g.slice(hi, [K], [2 * K], [2]), g.slice(lo, [K], [2 * K], [2]))
+            # F' = (dif or sm) + f Bp, B' = (-dif or sm) + f Ep, f = cm or -cp; f times a
+            # polynomial is small, so it joins the float parts.
+            f = g.op("Where", [use_m, cm, g.op("Neg", [cp])])                        # [B, S, 1, 1]
+            F = g.add(g.op("Where", [use_m, dif, sm]),
+                      g.concat([zeros_row, g.mul(f, g.rsum(Bp, [2], keepdims=1))], axis=2))
+            Bk = g.add(g.op("Where", [use_m, g.op("Neg", [dif]), sm]),
+                       g.concat([zeros_row, g.mul(f, g.rsum(Ep, [2], keepdims=1))], axis=2))
     grav = g.concat([a[i] for i in range(1, BURG_ORDER + 1)], axis=2)                  # [B, 3, 4]
     return g.concat([g.slice(other, [0], [3], [1]), grav, g.slice(other, [3], [17], [1])], axis=1)
 
@@ -676,7 +668,7 @@ def _classifier_scale(classifier: onnx.ModelProto) -> str:
     scale = meta.get("feature_scale", OFFICIAL_SCALE)
     if scale == OFFICIAL_SCALE:
         return "official"
-    if scale in RAW_SCALES or scale.startswith("raw"):
+    if scale in RAW_SCALES or "raw" in scale.lower() or "unscaled" in scale.lower():
         return "raw"
     raise ValueError(f"classifier metadata feature_scale={scale!r}: expected {OFFICIAL_SCALE!r} or raw features")
 

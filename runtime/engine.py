@@ -16,6 +16,7 @@ It imports neither scipy nor the feature code, so an app can ship numpy + onnxru
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,10 +160,8 @@ class _Stream:
         self.n_blocks = 0          # blocks sent to the graph
         self.n_samples = 0         # samples received
 
-    def add(self, acc, gyro):
-        acc, gyro = _as_rows(acc, "acc"), _as_rows(gyro, "gyro")
-        if len(acc) != len(gyro):
-            raise ValueError(f"acc has {len(acc)} samples but gyro has {len(gyro)}")
+    def add(self, acc: np.ndarray, gyro: np.ndarray):
+        """Append validated (n, 3) rows."""
         self.pending = np.concatenate([self.pending, np.hstack([acc, gyro]).astype(self.session.dtype)])
         self.n_samples += len(acc)
 
@@ -184,12 +183,14 @@ class EngineStreams:
     session : EngineSession or path, optional
         Default: the bundled engine.
 
-    Streams are named by any hashable key; a key not seen before starts a new stream.
+    Streams are named by any hashable key; a key not seen before starts a new stream. Methods are
+    serialised by a lock, so sensor callback threads may share the object.
     """
 
     def __init__(self, session: EngineSession | str | Path | None = None):
         self.session = session if isinstance(session, EngineSession) else EngineSession(session)
         self._streams: dict = {}
+        self._lock = threading.RLock()
 
     def _stream(self, key) -> _Stream:
         if key not in self._streams:
@@ -209,7 +210,16 @@ class EngineStreams:
         dict
             key -> list of Prediction, in window order, for every key in ``chunks``.
         """
-        for key, (acc, gyro) in chunks.items():
+        with self._lock:
+            return self._push(chunks)
+
+    def _push(self, chunks: dict) -> dict:
+        # Validate every chunk before changing any stream.
+        rows = {key: (_as_rows(acc, "acc"), _as_rows(gyro, "gyro")) for key, (acc, gyro) in chunks.items()}
+        for key, (acc, gyro) in rows.items():
+            if len(acc) != len(gyro):
+                raise ValueError(f"stream {key!r}: acc has {len(acc)} samples but gyro has {len(gyro)}")
+        for key, (acc, gyro) in rows.items():
             self._stream(key).add(acc, gyro)
         result = {key: [] for key in chunks}
         hop = self.session.hop
@@ -224,6 +234,10 @@ class EngineStreams:
 
     def flush(self, key) -> list[Prediction]:
         """End a stream: the last window(s) waiting for samples that will not come; the stream restarts."""
+        with self._lock:
+            return self._flush(key)
+
+    def _flush(self, key) -> list[Prediction]:
         s = self._stream(key)
         out: list[Prediction] = []
         if len(s.pending):
@@ -238,10 +252,11 @@ class EngineStreams:
 
     def reset(self, key=None) -> None:
         """Forget one stream (or all when ``key`` is None)."""
-        if key is None:
-            self._streams.clear()
-        else:
-            self._streams.pop(key, None)
+        with self._lock:
+            if key is None:
+                self._streams.clear()
+            else:
+                self._streams.pop(key, None)
 
     def n_samples(self, key) -> int:
         """Samples received by a stream."""

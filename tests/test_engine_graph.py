@@ -463,3 +463,15 @@ def test_engine_md_javascript_example_runs_on_onnxruntime_node(tmp_path, sample_
     meta = EngineSession(SHIPPED).metadata        # the constants the example spells out
     assert "STATE_SIZE = " + meta["state_size"] in _code_block("js")
     assert json.loads(meta["class_names"]) == json.loads(_code_block("js").split("NAMES = ")[1].split(";")[0])
+
+
+def test_bad_chunks_are_refused_with_one_line_and_change_no_stream(engine32, sample_recording):
+    streams = EngineStreams(engine32)
+    acc, gyro = sample_recording["acc"][:100], sample_recording["gyro"][:100]
+    with pytest.raises(ValueError, match="stream 'b': acc has 100 samples but gyro has 99"):
+        streams.push({"a": (acc, gyro), "b": (acc, gyro[:99])})
+    with pytest.raises(ValueError, match=r"gyro: expected shape \(n, 3\)"):
+        streams.push({"a": (acc, gyro[:, :2])})
+    assert streams.n_samples("a") == 0
+    with pytest.raises(ValueError, match=r"samples: expected shape \(B, 64, 6\)"):
+        engine32.run(np.zeros((1, 63, 6)), engine32.initial_state(1))

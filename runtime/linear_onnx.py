@@ -22,18 +22,21 @@ from pathlib import Path
 
 import numpy as np
 
+from har.features.contract import ONNX_INPUT, ONNX_LABEL, ONNX_PROBABILITIES
+
 from .errors import ModelError
 from .files import atomic_write
 
 PRODUCER = "har-engine"
 OPSET = 13
 IR_VERSION = 8
-INPUT_NAME = "features"
-PROBA_NAME = "probabilities"
-LABEL_NAME = "label"
+INPUT_NAME = ONNX_INPUT
+PROBA_NAME = ONNX_PROBABILITIES
+LABEL_NAME = ONNX_LABEL
 _FLOAT, _INT64 = 1, 7               # TensorProto.DataType
 _ATTR_INT = 2                       # AttributeProto.AttributeType
 _ALLOWED_OPS = {"Gemm", "Softmax", "ArgMax", "Gather"}
+_GATED_OPS = {"Slice", "Mul", "Sum"}
 
 
 @dataclass
@@ -169,22 +172,22 @@ def _attributes(node_fields) -> dict[str, object]:
     return out
 
 
-def parse_model(data: bytes, where: str = "model") -> LinearModel:
-    """The weights, classes and metadata of a serialized linear-softmax model.
+@dataclass
+class GatedModel:
+    """A placement-gated model: per-placement linear heads mixed by a linear gate.
 
-    Parameters
-    ----------
-    data : bytes
-        A serialized ONNX ModelProto.
-    where : str
-        Name used in error messages (the file name).
-
-    Raises
-    ------
-    ModelError
-        The bytes are not protobuf, or the graph is not one Gemm feeding Softmax and
-        ArgMax -> Gather(class_ids).
+    ``p(class | x) = sum_h softmax(gate(x))_h * softmax(head_h(x))``; each layer is a
+    :class:`LinearModel` (the gate's ``class_ids`` are the head indices).
     """
+
+    gate: LinearModel
+    heads: list
+    class_ids: np.ndarray
+    metadata: dict = field(default_factory=dict)
+    producer: str = PRODUCER
+
+
+def _parse(data: bytes, where: str):
     try:
         model = _fields(data)
         graphs = [v for n, w, v in model if n == 7 and w == 2]
@@ -201,29 +204,85 @@ def parse_model(data: bytes, where: str = "model") -> LinearModel:
         producer = _one_string(model, 2)
     except (ValueError, struct.error, UnicodeDecodeError) as exc:
         raise ModelError(f"{where}: not a readable ONNX file ({exc})") from None
+    return nodes, initializers, metadata, producer
 
+
+def _gemm(node, initializers, where: str) -> tuple[np.ndarray, np.ndarray]:
+    inputs = _strings(node, 1)
+    attrs = _attributes(node)
+    if len(inputs) != 3 or inputs[1] not in initializers or inputs[2] not in initializers or attrs.get("transA", 0):
+        raise ModelError(f"{where}: a Gemm does not take constant weights and bias")
+    B = initializers[inputs[1]].astype(np.float64)
+    weights = (B if attrs.get("transB", 0) else B.T) * float(attrs.get("alpha", 1.0))
+    bias = np.broadcast_to(initializers[inputs[2]].astype(np.float64).reshape(-1), (weights.shape[0],)).copy()
+    return weights, bias * float(attrs.get("beta", 1.0))
+
+
+def _class_ids(gathers, initializers, n_classes: int, where: str) -> np.ndarray:
+    table = _strings(gathers[0], 1)[0] if len(gathers) == 1 else None
+    if table not in initializers or initializers[table].shape != (n_classes,):
+        raise ModelError(f"{where}: the Gather does not map {n_classes} classes to ids")
+    return initializers[table].astype(np.int64)
+
+
+def parse_any(data: bytes, where: str = "model") -> "LinearModel | GatedModel":
+    """A serialized model of this engine: one linear-softmax layer, or placement heads behind a gate.
+
+    Parameters
+    ----------
+    data : bytes
+        A serialized ONNX ModelProto.
+    where : str
+        Name used in error messages (the file name).
+
+    Raises
+    ------
+    ModelError
+        Not protobuf, or a graph of other operators.
+    """
+    nodes, initializers, metadata, producer = _parse(data, where)
     ops = [_one_string(nd, 4) for nd in nodes]
     gemms = [nd for nd, op in zip(nodes, ops) if op == "Gemm"]
     gathers = [nd for nd, op in zip(nodes, ops) if op == "Gather"]
-    if set(ops) - _ALLOWED_OPS or len(gemms) != 1 or len(gathers) != 1:
-        raise ModelError(f"{where}: not a linear-softmax model of this engine (operators {sorted(set(ops))}; "
-                         f"expected one Gemm, Softmax, ArgMax and Gather)")
-    gemm = gemms[0]
-    inputs = _strings(gemm, 1)
-    attrs = _attributes(gemm)
-    if len(inputs) != 3 or inputs[1] not in initializers or inputs[2] not in initializers or attrs.get("transA", 0):
-        raise ModelError(f"{where}: the Gemm does not take constant weights and bias")
-    B = initializers[inputs[1]].astype(np.float64)
-    weights = B if attrs.get("transB", 0) else B.T
-    weights = weights * float(attrs.get("alpha", 1.0))
-    n_classes = weights.shape[0]
-    bias = np.broadcast_to(initializers[inputs[2]].astype(np.float64).reshape(-1), (n_classes,)).copy()
-    bias *= float(attrs.get("beta", 1.0))
-    table = _strings(gathers[0], 1)[0]
-    if table not in initializers or initializers[table].shape != (n_classes,):
-        raise ModelError(f"{where}: the Gather does not map {n_classes} classes to ids")
-    class_ids = initializers[table].astype(np.int64)
-    return LinearModel(weights, bias, class_ids, metadata, producer)
+    if set(ops) <= _ALLOWED_OPS and len(gemms) == 1:
+        weights, bias = _gemm(gemms[0], initializers, where)
+        class_ids = _class_ids(gathers, initializers, weights.shape[0], where)
+        return LinearModel(weights, bias, class_ids, metadata, producer)
+    if set(ops) <= _ALLOWED_OPS | _GATED_OPS and len(gemms) >= 3:
+        # The gate's softmax output is the one that Slice nodes read.
+        producers = {o: nd for nd in nodes for o in _strings(nd, 2)}
+        sliced = {_strings(nd, 1)[0] for nd, op in zip(nodes, ops) if op == "Slice"}
+        softmax_in = {_strings(nd, 2)[0]: _strings(nd, 1)[0] for nd, op in zip(nodes, ops) if op == "Softmax"}
+        gate_outputs = {softmax_in[s] for s in sliced if s in softmax_in}
+        if len(gate_outputs) == 1:
+            gate_node = producers[gate_outputs.pop()]
+            gw, gb = _gemm(gate_node, initializers, where)
+            heads = []
+            for nd in gemms:
+                if nd is gate_node:
+                    continue
+                heads.append(_gemm(nd, initializers, where))
+            if len(heads) == gw.shape[0] and len({w.shape for w, _ in heads}) == 1:
+                class_ids = _class_ids(gathers, initializers, heads[0][0].shape[0], where)
+                return GatedModel(LinearModel(gw, gb, np.arange(len(heads))),
+                                  [LinearModel(w, b, class_ids) for w, b in heads], class_ids, metadata, producer)
+    raise ModelError(f"{where}: not a linear-softmax model of this engine (operators {sorted(set(ops))}; "
+                     f"expected one Gemm, Softmax, ArgMax and Gather, or placement heads behind a gate)")
+
+
+def parse_model(data: bytes, where: str = "model") -> LinearModel:
+    """The weights, classes and metadata of a serialized linear-softmax model.
+
+    Raises
+    ------
+    ModelError
+        The bytes are not protobuf, or the graph is not one Gemm feeding Softmax and
+        ArgMax -> Gather(class_ids).
+    """
+    model = parse_any(data, where)
+    if not isinstance(model, LinearModel):
+        raise ModelError(f"{where}: a placement-gated model, not one linear layer")
+    return model
 
 
 def read_model(path) -> LinearModel:

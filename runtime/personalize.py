@@ -34,7 +34,10 @@ from pathlib import Path
 
 import numpy as np
 
-from har.features import FEATURE_NAMES, SAMPLE_RATE_HZ, to_official_scale
+from har.features import FEATURE_NAMES, SAMPLE_RATE_HZ, SPAN, to_official_scale
+from har.features.contract import (META_CLASS_NAMES, META_CREATED, META_FEATURE_SCALE,
+                                   REQUIRED_META, SCALE_OFFICIAL, SCALE_RAW)
+from har.features.errors import HarError
 
 from .errors import ModelError
 from .finetune import fine_tune
@@ -45,9 +48,16 @@ LAM = 1e-3
 N_ITER = 300
 #: Hop of the windows a personal model is fitted on (samples): denser than the runtime's 64.
 TRAIN_HOP = 16
-#: 10 s of one activity give this many windows every 16 samples (128 + 1 samples each).
 MIN_SECONDS = 10.0
-MIN_WINDOWS = int((MIN_SECONDS * SAMPLE_RATE_HZ - 129) // TRAIN_HOP) + 1
+
+
+def windows_in(seconds: float, hop: int = TRAIN_HOP) -> int:
+    """Windows (SPAN samples, every ``hop``) that ``seconds`` of data hold, whatever the grid's alignment."""
+    return int((seconds * SAMPLE_RATE_HZ - SPAN - (hop - 1)) // hop) + 1
+
+
+#: Usable windows a recorded class needs: what 10 s of it hold.
+MIN_WINDOWS = windows_in(MIN_SECONDS)
 MAX_DUPLICATE_FRACTION = 0.1
 STILL_G = 0.05
 MOVING_G = 0.1
@@ -58,13 +68,12 @@ METHOD = (f"fine-tune of the base linear layer toward the user's windows: class-
           f"{N_ITER} FISTA steps; classes not recorded keep the base rows; base kept when a 2-fold "
           f"split in time does not improve macro-F1")
 _MOTION = FEATURE_NAMES.index("tBodyAccMag-std()")
-_FEATURE_SCALES = ("uci_official_minmax", "raw")
+_FEATURE_SCALES = (SCALE_OFFICIAL, SCALE_RAW)
 #: Metadata that describes the contract or the placements, carried over to the personal model as is.
-_STRUCTURAL = ("class_ids", "class_names", "feature_names_digest", "features_version", "feature_scale",
-               "n_features")
+_STRUCTURAL = REQUIRED_META
 
 
-class PersonalizeError(ValueError):
+class PersonalizeError(HarError):
     """The data or base model cannot give a personal model; the message says why in one line."""
 
 
@@ -148,7 +157,7 @@ def read_base(path) -> tuple[LinearModel, str]:
     if base.producer != PRODUCER or missing:
         raise PersonalizeError(f"base model {path.name}: not a model of this engine (producer "
                                f"{base.producer!r}{', metadata lacks ' + ', '.join(missing) if missing else ''})")
-    if base.metadata["feature_scale"] not in _FEATURE_SCALES:
+    if base.metadata[META_FEATURE_SCALE] not in _FEATURE_SCALES:
         raise PersonalizeError(f"base model {path.name}: unknown feature scale {base.metadata['feature_scale']!r}")
     return base, hashlib.sha256(data).hexdigest()
 
@@ -160,9 +169,9 @@ def model_input(X_raw: np.ndarray, feature_scale: str) -> np.ndarray:
     ----------
     X_raw : ndarray, shape (n, 561)
         Unscaled features, finite rows.
-    feature_scale : {"uci_official_minmax", "raw"}
+    feature_scale : {SCALE_OFFICIAL, SCALE_RAW}
     """
-    if feature_scale == "uci_official_minmax":
+    if feature_scale == SCALE_OFFICIAL:
         return np.nan_to_num(to_official_scale(X_raw), nan=0.0, posinf=1.0, neginf=-1.0)
     return np.nan_to_num(np.asarray(X_raw, dtype=np.float64), nan=0.0)
 
@@ -228,7 +237,7 @@ def time_halves(windows: UserWindows) -> np.ndarray:
         if half:
             first_b = idx[half]
             overlap = idx[:half][(windows.segment[idx[:half]] == windows.segment[first_b])
-                                 & (windows.start[idx[:half]] + 129 > windows.start[first_b])]
+                                 & (windows.start[idx[:half]] + SPAN > windows.start[first_b])]
             fold[overlap] = -1
     return fold
 
@@ -269,9 +278,9 @@ def personalize(base_path, windows: UserWindows, *, lam: float = LAM, n_iter: in
     """
     base, parent_digest = read_base(base_path)
     ids = [int(c) for c in base.class_ids]
-    names = json.loads(base.metadata["class_names"])
+    names = json.loads(base.metadata[META_CLASS_NAMES])
     per_class = check_windows(windows, ids, names)
-    scale = base.metadata["feature_scale"]
+    scale = base.metadata[META_FEATURE_SCALE]
     Xm = model_input(windows.X, scale)
     y = np.asarray(windows.y)
     classes = sorted(np.unique(y).tolist())
@@ -317,7 +326,7 @@ def personalize(base_path, windows: UserWindows, *, lam: float = LAM, n_iter: in
         "personal_heldout": json.dumps({"scheme": "2-fold split in time of each class's windows",
                                         "before": before, "after": after}),
         "personal_fallback": "yes" if fallback else "no",
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        META_CREATED: datetime.now(timezone.utc).isoformat(timespec="seconds"),
     })
     model = LinearModel(np.asarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64), base.class_ids, metadata)
     return PersonalModel(model, before, after, fallback, per_class)

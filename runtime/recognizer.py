@@ -37,6 +37,13 @@ class Prediction:
         Per-class probability, summing to 1 (all NaN for an invalid window).
     valid : bool
         False when the window touched missing samples: no activity is claimed for it.
+    placement_ok : bool or None
+        Whether the window's gravity direction (phone orientation) is like one the model was
+        trained on (within the model's ``placement_max_angle_deg`` of a reference direction, see
+        ``har.runtime.placement``). False: the phone sits in a way the model never saw, so its
+        label is a guess; an app can ask the user to calibrate for this placement
+        (``har.runtime.calibration``). None when the model carries no reference or the window is
+        invalid.
     """
 
     start: int
@@ -47,6 +54,7 @@ class Prediction:
     label_id: int
     probabilities: dict
     valid: bool = True
+    placement_ok: bool | None = None
 
     @property
     def confidence(self) -> float:
@@ -202,6 +210,24 @@ class Recognizer:
             if self._smoother is not None:
                 self._smoother.reset()
 
+    def set_model(self, model: ActivityModel | str | None) -> None:
+        """Switch to another model from the next window on, keeping the stream.
+
+        The filters, buffered samples, resampler and gap history stay as they are, so the next
+        prediction comes at the usual time (no 2.56 s refill). The smoother keeps its history when
+        both models have the same classes (a personal model of this one), and restarts otherwise.
+
+        Parameters
+        ----------
+        model : ActivityModel, path or None
+            As for the constructor (None: the bundled model).
+        """
+        new = model if isinstance(model, ActivityModel) else load_model(model)
+        with self._lock:
+            if self._smoother is not None and new.class_ids != self.model.class_ids:
+                self._smoother.reset()
+            self.model = new
+
     @property
     def n_samples(self) -> int:
         """50 Hz samples received so far."""
@@ -211,30 +237,34 @@ class Recognizer:
         if len(starts) == 0:
             return []
         valid = ~np.isnan(X).all(axis=1)
+        model = self.model
+        placement = [None] * len(starts)
+        if model.placement is not None:
+            placement = [bool(v) if ok else None for v, ok in zip(model.placement.check(X), valid)]
         Z = to_official_scale(X)
         # A window can be valid yet have an undefined feature (correlation of an axis that is
         # exactly constant): the published scale has no value for it, its middle (0) is neutral.
         Z[valid] = np.nan_to_num(Z[valid], nan=0.0, posinf=1.0, neginf=-1.0)
         labels = np.zeros(len(starts), dtype=np.int64)
-        proba = np.full((len(starts), len(self.model.class_ids)), np.nan)
+        proba = np.full((len(starts), len(model.class_ids)), np.nan)
         if valid.any():
-            labels[valid], proba[valid] = self.model.predict(Z[valid])
-        names = dict(zip(self.model.class_ids, self.model.class_names))
+            labels[valid], proba[valid] = model.predict(Z[valid])
+        names = dict(zip(model.class_ids, model.class_names))
         if self._smoother is not None:
             # Windows arrive in order; an invalid one (NaN row) restarts the smoother.
             proba = np.asarray(proba, dtype=np.float64)
             for i in range(len(starts)):
                 proba[i] = self._smoother.update_one(proba[i])
                 if valid[i]:
-                    labels[i] = self.model.class_ids[self._smoother.label_]
+                    labels[i] = model.class_ids[self._smoother.label_]
         out = []
-        for s, ok, lab, p in zip(starts.tolist(), valid.tolist(), labels.tolist(), proba.tolist()):
+        for s, ok, lab, p, placed in zip(starts.tolist(), valid.tolist(), labels.tolist(), proba.tolist(), placement):
             out.append(Prediction(
                 start=s, end=s + WINDOW,
                 t_start=self._t0 + s / self.rate_hz, t_end=self._t0 + (s + WINDOW) / self.rate_hz,
                 label=names[lab] if ok else "UNKNOWN", label_id=lab if ok else 0,
-                probabilities={names[c]: float(v) for c, v in zip(self.model.class_ids, p)},
-                valid=ok))
+                probabilities={names[c]: float(v) for c, v in zip(model.class_ids, p)},
+                valid=ok, placement_ok=placed))
         return out
 
 

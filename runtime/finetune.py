@@ -107,4 +107,7 @@ def fine_tune(weights: np.ndarray, bias: np.ndarray, class_ids, X: np.ndarray, y
         theta, t = nxt, t_next
     Wz, bz = theta[:, :-1], theta[:, -1]
     W = Wz / sd
-    return W, bz - W @ mean
+    b = bz - W @ mean
+    # Unrecorded rows never moved; return the base's exact values, not their round trip.
+    W[~recorded], b[~recorded] = W0[~recorded], b0[~recorded]
+    return W, b

@@ -190,6 +190,10 @@ def train(args) -> int:
                   "gyro in rad/s, 6 activities, no postural transitions",
         **metrics,
     }
+    # The gravity directions the model was trained on: the runtime's placement check (Prediction.placement_ok).
+    from har.features import from_official_scale
+    from har.runtime.placement import PlacementReference
+    metadata.update(PlacementReference.from_windows(from_official_scale(dense.X)).to_metadata())
     out = Path(args.out)
     export_onnx(model.pipeline, out, metadata=metadata)
     size = out.stat().st_size

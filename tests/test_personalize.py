@@ -206,7 +206,7 @@ def test_refuses_a_label_the_motion_contradicts(sample_windows):
         personalize(bundled_model_path(), relabelled)
     y = w.y.copy()
     y[y == 6] = 4
-    y[y == 1] = 6                                           # walking, labelled lying
+    y[y == 3] = 6                                           # walking downstairs, labelled lying
     with pytest.raises(PersonalizeError, match="contradictory class LAYING: .* moving"):
         personalize(bundled_model_path(), UserWindows(w.X, y, w.segment, w.start))
 
@@ -244,6 +244,28 @@ def test_lineage_metadata(tmp_path, sample_windows):
     assert meta["class_names"] == json.dumps(NAMES)
     # another data set gives another digest
     assert sample_windows.select(sample_windows.y != 2).digest() != meta["personal_data_sha256"]
+
+
+def test_personalize_a_gated_base(tmp_path, sample_windows):
+    pytest.importorskip("sklearn")
+    from har.features import to_official_scale
+    from har.model.export import export_onnx
+    from har.model.gated import PlacementGatedClassifier
+
+    w = sample_windows
+    X = to_official_scale(w.X)
+    placement = (np.arange(len(w)) % 2).astype(int)
+    X2 = X.copy()
+    X2[placement == 1, :40] *= -1                       # a second "placement" the gate can tell apart
+    est = PlacementGatedClassifier(head_C=1.0).fit(X2, w.y, placement=placement)
+    base = tmp_path / "gated.onnx"
+    export_onnx(est, base, metadata={"training_data": "synthetic"})
+    result = personalize(base, w)
+    meta = result.model.metadata
+    assert meta["parent_head"].startswith("head ") and "placement-gated" in meta["parent_head"]
+    out = result.write(tmp_path / "p.onnx")
+    assert isinstance(read_model(out), LinearModel)
+    assert ActivityModel(out).predict(X[:5])[0].shape == (5,)
 
 
 def test_time_halves_never_overlap(sample_windows):

@@ -292,6 +292,11 @@ def train_placements(args, dense: WindowSet, regular: WindowSet, test: WindowSet
                   "with gravity, gyro in rad/s, 6 activities, no postural transitions, no running",
         **metrics,
     }
+    # The gravity directions of both placements' training windows: the runtime's placement check.
+    from har.features import from_official_scale
+    from har.runtime.placement import PlacementReference
+    metadata.update(PlacementReference.from_windows(from_official_scale(np.vstack([dense.X, pocket_dense.X])))
+                    .to_metadata())
     out = Path(args.out)
     export_onnx(model.pipeline, out, metadata=metadata)
     print(f"model: {out} ({out.stat().st_size} bytes)")

@@ -8,8 +8,8 @@ samples, the first seconds after each placement change dropped (as ``har persona
 join the base model's training data: the HAPT training subjects, plus MotionSense subjects 1-16 when
 ``--motionsense`` is given (required when the base model learnt from MotionSense). The model is
 refitted with the base model's recipe, without tuning (a linear model: its ``hyperparameters``
-metadata; a placement-gated one: the gated classifier with its defaults, added windows assigned to the
-placement the base model's gate gives them).
+metadata; a placement-gated one: the gated classifier with the head and gate C of its ``hyperparameters``, added
+windows assigned to the placement the base model's gate gives them).
 
 Held-out check: macro-F1 of the base and the new model on the waist (UCI HAR test subjects, windows
 every 64 samples) and the pocket (MotionSense 17-24, when given). When either drops by more than
@@ -145,9 +145,13 @@ def run(args) -> int:
     if isinstance(parsed, GatedModel):
         gate_in = model_input(added.X, base.metadata["feature_scale"])
         placement_add = np.argmax(parsed.gate.logits(gate_in), axis=1)
-        estimator = PlacementGatedClassifier()
+        hp = base.metadata.get("hyperparameters", "")
+        head_C, _ = _hyperparameters(hp)
+        gate = re.search(r"gate C=([0-9.eE+-]+)", hp)
+        estimator = PlacementGatedClassifier(head_C=head_C, gate_C=float(gate.group(1)) if gate else 0.1)
+        # With the default heads (waist; waist + pocket) the gate's head index is the placement index.
         fit_kw = {"placement": np.concatenate([placement, placement_add])}
-        recipe = "placement-gated classifier (defaults), refitted"
+        recipe = f"placement-gated classifier (head C={head_C:g}, gate C={estimator.gate_C:g}), refitted"
     else:
         C, class_weight = _hyperparameters(base.metadata.get("hyperparameters", ""))
         estimator = make_pipeline("l2", C, class_weight)

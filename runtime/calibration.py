@@ -92,7 +92,10 @@ class Calibration:
         self._recording = False
         self._extractor = StreamingExtractor(TRAIN_HOP, on_nonfinite="gap")
         self._parts: list[UserWindows] = []
-        self._current: list[tuple[np.ndarray, np.ndarray]] = []
+        # Settled windows of the step being recorded (never more than the step needs: bounded memory).
+        self._starts: list[np.ndarray] = []
+        self._rows: list[np.ndarray] = []
+        self._settle_state = None
 
     # ------------------------------------------------------------------ state for the app
 
@@ -124,7 +127,7 @@ class Calibration:
         step = self.step
         if step is None:
             return 1.0
-        return min(1.0, self._settled_count() / step.windows_needed)
+        return min(1.0, self._count() / step.windows_needed)
 
     @property
     def windows_per_activity(self) -> dict[str, int]:
@@ -143,7 +146,7 @@ class Calibration:
         if self.done:
             raise StreamError("calibration: every step is done; call finish()")
         self._extractor.reset()
-        self._current = []
+        self._clear()
         self._recording = True
 
     def skip(self) -> None:
@@ -151,7 +154,7 @@ class Calibration:
         if self.done:
             return
         self._recording = False
-        self._current = []
+        self._clear()
         self._index += 1
 
     def push(self, acc, gyro) -> list:
@@ -174,9 +177,8 @@ class Calibration:
             acc2 = np.asarray(acc, dtype=np.float64).reshape(-1, 3)
             gyro2 = np.asarray(gyro, dtype=np.float64).reshape(-1, 3)
             starts, X = self._extractor.push(acc2, gyro2)
-            if len(starts):
-                self._current.append((starts, X))
-            if self._settled_count() >= self.step.windows_needed:
+            self._take(starts, X)
+            if self._count() >= self.step.windows_needed:
                 self._close_step()
         return predictions
 
@@ -211,27 +213,28 @@ class Calibration:
 
     # ------------------------------------------------------------------ internals
 
-    def _windows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Starts, features and settled mask of the current step's windows (gaps dropped)."""
-        if not self._current:
-            return np.empty(0, np.int64), np.empty((0, 561)), np.empty(0, bool)
-        starts = np.concatenate([s for s, _ in self._current])
-        X = np.vstack([x for _, x in self._current])
+    def _clear(self) -> None:
+        self._starts, self._rows, self._settle_state = [], [], None
+
+    def _count(self) -> int:
+        return int(sum(len(s) for s in self._starts)) if self._recording else 0
+
+    def _take(self, starts: np.ndarray, X: np.ndarray) -> None:
+        """Keep the settled windows of a batch; windows touching a gap are dropped (and restart settling)."""
+        if len(starts) == 0:
+            return
         finite = np.isfinite(X).all(axis=1)
         starts, X = starts[finite], X[finite]
-        keep = settled(gravity_directions(X), starts, np.zeros(len(starts)))
-        return starts, X, keep
-
-    def _settled_count(self) -> int:
-        if not self._recording:
-            return 0
-        return int(self._windows()[2].sum())
+        keep, self._settle_state = settled(gravity_directions(X), starts, np.zeros(len(starts)), self._settle_state)
+        need = self.step.windows_needed - self._count()
+        self._starts.append(starts[keep][:need])
+        self._rows.append(X[keep][:need])
 
     def _close_step(self) -> None:
-        starts, X, keep = self._windows()
-        step = self.step
-        self._parts.append(UserWindows(X[keep], np.full(int(keep.sum()), step.activity),
-                                       np.full(int(keep.sum()), self._index), starts[keep]))
+        starts = np.concatenate(self._starts)
+        X = np.vstack(self._rows)
+        n = len(starts)
+        self._parts.append(UserWindows(X, np.full(n, self.step.activity), np.full(n, self._index), starts))
         self._recording = False
-        self._current = []
+        self._clear()
         self._index += 1

@@ -141,13 +141,24 @@ class PlacementReference:
         return angle <= self.max_angle_deg      # NaN (no features) compares False
 
 
-def settled(directions: np.ndarray, starts: np.ndarray, segment: np.ndarray, *,
-            settle_s: float = SETTLE_S, jump_deg: float = JUMP_DEG) -> np.ndarray:
+@dataclass(frozen=True)
+class SettleState:
+    """Where :func:`settled` left off: the last window's segment, start and direction, and the last change."""
+
+    segment: object
+    start: int
+    direction: np.ndarray
+    change: int
+
+
+def settled(directions: np.ndarray, starts: np.ndarray, segment: np.ndarray, state: SettleState | None = None, *,
+            settle_s: float = SETTLE_S, jump_deg: float = JUMP_DEG) -> tuple[np.ndarray, SettleState | None]:
     """Which windows are past the handling after a placement change.
 
-    A placement change is the start of a segment (a recording, or a run of one label) or a turn of
-    the gravity direction by more than ``jump_deg`` between consecutive windows of a segment.
-    Windows starting less than ``settle_s`` after a change are dropped.
+    A placement change is the start of a segment (a recording, or a run of one label), a hole in
+    the windows (more than two hops of 64 samples between consecutive starts), or a turn of the
+    gravity direction by more than ``jump_deg`` between consecutive windows. Windows starting less
+    than ``settle_s`` after a change are dropped.
 
     Parameters
     ----------
@@ -157,23 +168,26 @@ def settled(directions: np.ndarray, starts: np.ndarray, segment: np.ndarray, *,
         First sample of each window (50 Hz), increasing within a segment.
     segment : ndarray, shape (n,)
         Segment id of each window; windows of a segment are consecutive.
+    state : SettleState or None
+        What the previous call returned, to continue a stream of windows; None to begin.
 
     Returns
     -------
-    ndarray, shape (n,), bool
+    keep : ndarray, shape (n,), bool
+    state : SettleState or None
+        To pass to the next call (None when no window was given and none before).
     """
     starts = np.asarray(starts)
     segment = np.asarray(segment)
-    n = len(starts)
-    keep = np.zeros(n, dtype=bool)
+    keep = np.zeros(len(starts), dtype=bool)
     settle = settle_s * SAMPLE_RATE_HZ
-    change = -np.inf
-    for i in range(n):
-        if i == 0 or segment[i] != segment[i - 1]:
-            change = starts[i]
-        elif starts[i] - starts[i - 1] <= 2 * HOP:
-            cos = float(np.clip(np.dot(directions[i], directions[i - 1]), -1.0, 1.0))
-            if np.degrees(np.arccos(cos)) > jump_deg:
-                change = starts[i]
+    for i in range(len(starts)):
+        d = np.asarray(directions[i], dtype=np.float64)
+        if state is None or segment[i] != state.segment or starts[i] - state.start > 2 * HOP:
+            change = int(starts[i])
+        else:
+            cos = float(np.clip(np.dot(d, state.direction), -1.0, 1.0))
+            change = int(starts[i]) if np.degrees(np.arccos(cos)) > jump_deg else state.change
+        state = SettleState(segment[i], int(starts[i]), d, change)
         keep[i] = starts[i] - change >= settle
-    return keep
+    return keep, state

@@ -133,12 +133,23 @@ def test_settled_drops_the_first_seconds_and_after_a_gravity_jump():
     starts = np.arange(0, 1600, 16)
     dirs = np.tile([0.0, 1.0, 0.0], (len(starts), 1))
     dirs[starts >= 800] = [0.0, 0.0, 1.0]          # the phone turned 90 degrees at 16 s
-    keep = settled(dirs, starts, np.zeros(len(starts)))
+    keep, _ = settled(dirs, starts, np.zeros(len(starts)))
     assert not keep[starts < 250].any() and keep[(starts >= 250) & (starts < 800)].all()
     assert not keep[(starts >= 800) & (starts < 1050)].any() and keep[starts >= 1050].all()
     # a new segment restarts the clock
-    keep2 = settled(np.tile([0.0, 1.0, 0.0], (len(starts), 1)), starts, (starts >= 800).astype(int))
+    keep2, _ = settled(np.tile([0.0, 1.0, 0.0], (len(starts), 1)), starts, (starts >= 800).astype(int))
     assert not keep2[(starts >= 800) & (starts < 1050)].any()
+
+
+def test_settled_in_pieces_equals_settled_at_once(sample_windows):
+    w = sample_windows
+    dirs = gravity_directions(w.X)
+    whole, _ = settled(dirs, w.start, w.segment)
+    state, parts = None, []
+    for chunk in np.array_split(np.arange(len(w)), 7):
+        keep, state = settled(dirs[chunk], w.start[chunk], w.segment[chunk], state)
+        parts.append(keep)
+    np.testing.assert_array_equal(np.concatenate(parts), whole)
 
 
 def test_placement_check_flags_an_unseen_orientation(sample_recording):

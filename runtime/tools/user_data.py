@@ -70,7 +70,7 @@ def recording_windows(acc, gyro, labels, *, segment_base: int = 0, hop: int = TR
     run_id = np.concatenate([[0], np.cumsum(lab[1:] != lab[:-1])])
     segment = segment_base + run_id[starts]
     windows = UserWindows(X[ok], y[ok], segment[ok], starts[ok])
-    keep = settled(gravity_directions(windows.X), windows.start, windows.segment)
+    keep, _ = settled(gravity_directions(windows.X), windows.start, windows.segment)
     return windows.select(keep)
 
 

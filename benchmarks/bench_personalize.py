@@ -16,10 +16,15 @@ window (hop 64, all of each trial; sub01_sit_13 is a byte copy of a session-1 tr
 Score: macro-F1 over the five activities of each subject; mean and worst subject, and how many
 subjects the calibration made worse than zero-shot (and by how much at most).
 
-Base model: ``--model`` if given; else the bundled model when it was trained with MotionSense
+Base model: each ``--model`` given (one section each; ``pooled`` names the pooled model below); else the bundled model when it was trained with MotionSense
 (its ``training_data`` metadata says so); else a pooled model trained here the way the default
 model is meant to be (HAPT training subjects + MotionSense 1-16, standardised multinomial logistic
 regression, C = 1), cached in ``benchmarks/out/``. Subjects 17-24 never enter training or any choice.
+
+RESULTS_personalize.md was made with ``--model pooled --model benchmarks/out/gated_quick.onnx``, the
+second being ``har train --motionsense ../shared/motionsense --quick --jobs 1 --out
+benchmarks/out/gated_quick.onnx`` (the placement-gated recipe, first candidate, no tuning): a stand-in
+for the default multi-placement model until it is bundled.
 """
 
 from __future__ import annotations
@@ -103,14 +108,14 @@ def pooled_base(rows, data, log=print) -> Path:
     return path
 
 
-def choose_base(args, rows, data) -> Path:
+def choose_bases(args, rows, data) -> list[Path]:
     if args.model:
-        return Path(args.model)
+        return [pooled_base(rows, data) if m == "pooled" else Path(m) for m in args.model]
     from har.runtime.model import bundled_model_path, load_model
 
     if "MotionSense" in load_model().metadata.get("training_data", ""):
-        return bundled_model_path()
-    return pooled_base(rows, data)
+        return [bundled_model_path()]
+    return [pooled_base(rows, data)]
 
 
 def calibration_windows(rows, data, subject: int, seconds: float):
@@ -142,16 +147,13 @@ def test_windows(rows, data, subject: int):
     return np.vstack(Xs), np.concatenate(ys)
 
 
-def run(args) -> int:
+def bench_base(base_path: Path, rows, data, subjects, log=print) -> list[str]:
+    """Zero-shot and personalised scores of one base model; the Markdown section of the results."""
     from har.runtime.model import ActivityModel
     from har.runtime.personalize import PersonalizeError, model_input, personalize
 
-    rows, data = motionsense()
-    base_path = choose_base(args, rows, data)
     base = ActivityModel(base_path)
     scale = base.metadata["feature_scale"]
-    subjects = HELD_OUT[: args.subjects] if args.subjects else HELD_OUT
-    OUT.mkdir(parents=True, exist_ok=True)
     table = {d: [] for d in DURATIONS}
     zero, detail, seconds = [], [], []
     for s in subjects:
@@ -166,7 +168,7 @@ def run(args) -> int:
             try:
                 result = personalize(base_path, cal, source=f"MotionSense subject {s}, session 1, {d} s/activity")
             except PersonalizeError as exc:
-                print(f"subject {s}, {d} s: refused: {exc}")
+                log(f"subject {s}, {d} s: refused: {exc}")
                 table[d].append(z)
                 line.append("refused")
                 continue
@@ -176,15 +178,11 @@ def run(args) -> int:
             table[d].append(score)
             line.append(f"{score:.3f}{' (base kept)' if result.fallback else ''}")
         detail.append(line)
-        print(" | ".join(line), flush=True)
+        log(" | ".join(line))
 
     zero = np.array(zero)
-    lines = ["# Personal calibration on MotionSense held-out subjects (17-24)", "",
-             f"Command: `python -m benchmarks.bench_personalize{' --model ' + str(args.model) if args.model else ''}`. "
-             f"Base model: `{base_path.name}` ({base.metadata.get('training_data', '?')}). "
-             "Calibration: session-1 trials, first 5 s dropped, then N s of each of the five activities; "
-             "scored on every session-2 window (hop 64) with the written ONNX model. Macro-F1 per subject over "
-             "the five activities. The protocol is in the benchmark's docstring.", "",
+    lines = [f"## Base `{base_path.name}`", "",
+             f"{base.metadata.get('model', '?')}. Training data: {base.metadata.get('training_data', '?')}.", "",
              "| calibration | mean macro-F1 | worst subject | subjects worse than zero-shot | largest drop |",
              "|---|---|---|---|---|",
              f"| none (zero-shot) | {zero.mean():.3f} | {zero.min():.3f} | - | - |"]
@@ -197,8 +195,23 @@ def run(args) -> int:
               "", "| subject | zero-shot | " + " | ".join(f"{d} s" for d in DURATIONS) + " |",
               "|---|---|" + "---|" * len(DURATIONS)]
     lines += ["| " + " | ".join(r) + " |" for r in detail]
-    lines += ["", f"Personalize time per subject (fit + check, {len(seconds)} runs): median "
-                  f"{np.median(seconds):.2f} s on this machine (one core)." if seconds else ""]
+    if seconds:
+        lines += ["", f"Personalize time (fit + check, {len(seconds)} runs): median {np.median(seconds):.2f} s "
+                      f"on this machine (one core).", ""]
+    return lines
+
+
+def run(args) -> int:
+    rows, data = motionsense()
+    subjects = HELD_OUT[: args.subjects] if args.subjects else HELD_OUT
+    OUT.mkdir(parents=True, exist_ok=True)
+    command = "python -m benchmarks.bench_personalize" + "".join(f" --model {m}" for m in args.model or [])
+    lines = ["# Personal calibration on MotionSense held-out subjects (17-24)", "",
+             f"Command: `{command}`. Calibration: session-1 trials, first 5 s dropped, then N s of each of the "
+             "five activities; scored on every session-2 window (hop 64) with the written ONNX model. Macro-F1 "
+             "per subject over the five activities. The protocol is in the benchmark's docstring.", ""]
+    for base_path in choose_bases(args, rows, data):
+        lines += bench_base(base_path, rows, data, subjects)
     text = "\n".join(lines) + "\n"
     print(text)
     if not args.subjects:
@@ -209,7 +222,7 @@ def run(args) -> int:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--model", help="base ONNX model (default: see the module docstring)")
+    p.add_argument("--model", action="append", help="base ONNX model, may repeat (default: see the module docstring)")
     p.add_argument("--subjects", type=int, help="only the first N held-out subjects (does not write results)")
     return run(p.parse_args(argv))
 

@@ -11,7 +11,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from har.features import extract_recording, regular_starts
+from har.features import extract_recording
 from har.runtime import Recognizer
 from har.runtime.calibration import Calibration, Step
 from har.runtime.errors import ModelError
@@ -57,7 +57,7 @@ def test_written_model_equals_the_bundled_one_and_passes_the_checker():
 
 
 def test_parse_reads_the_weights_the_exporter_wrote():
-    sklearn = pytest.importorskip("sklearn")
+    pytest.importorskip("sklearn")
     from sklearn.linear_model import LogisticRegression
 
     from har.model.export import build_model, folded_weights
@@ -72,7 +72,6 @@ def test_parse_reads_the_weights_the_exporter_wrote():
     np.testing.assert_allclose(model.weights, W, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(model.bias, b, rtol=1e-6, atol=1e-6)
     np.testing.assert_array_equal(model.class_ids, ids)
-    del sklearn
 
 
 def test_parse_reads_a_gated_model():

@@ -28,9 +28,15 @@ class StreamingExtractor:
 
     Examples
     --------
+    >>> import numpy as np
     >>> ex = StreamingExtractor()
-    >>> starts, X = ex.push(acc_chunk, gyro_chunk)   # (k,), (k, 561): windows completed by this chunk
-    >>> starts, X = ex.flush()                       # end of stream: the last window(s)
+    >>> acc, gyro = np.tile([0.0, 0.0, 1.0], (193, 1)), np.zeros((193, 3))   # 3.86 s, g and rad/s
+    >>> starts, X = ex.push(acc, gyro)      # the windows this chunk completed
+    >>> starts.tolist(), X.shape
+    ([0], (1, 561))
+    >>> starts, X = ex.flush()              # end of stream: the window that waited for the last sample
+    >>> starts.tolist()
+    [64]
     """
 
     def __init__(self, hop: int | None = HOP, *, on_nonfinite: str = "raise"):

@@ -18,7 +18,7 @@ import sys
 
 import numpy as np
 
-from har.features import FEATURE_NAMES, HarError
+from har.features import FEATURE_NAMES, HarError, from_official_scale
 from har.features.contract import MODEL_CLASS_IDS
 
 from har.runtime.tools import personalize_cmd
@@ -328,7 +328,8 @@ def evaluate_cmd(args) -> int:
     unknown = sorted(set(np.unique(test.y)) - set(model.class_ids))
     if unknown:
         raise DatasetError(f"test windows have class ids {unknown} the model does not know ({model.class_ids})")
-    labels, _ = model.predict(test.X)
+    # Window sets hold the official scale (as the published files do); models take raw features.
+    labels, _ = model.predict(from_official_scale(test.X))
     ev = evaluate(test.y, labels, test.subject, model.class_ids)
     # The bundled model lives inside the installed package: its report goes to reports/ instead.
     folder = args.out or (Path(model.path).parent if args.model else Path("reports"))
@@ -339,7 +340,8 @@ def evaluate_cmd(args) -> int:
         if not len(pocket_test):
             raise DatasetError(f"{args.motionsense}: no labelled windows of MotionSense held-out subjects")
         evaluations = {WAIST_SET: ev,
-                       POCKET_SET: _pocket_evaluation(pocket_test, model.predict(pocket_test.X)[0], model.class_ids)}
+                       POCKET_SET: _pocket_evaluation(pocket_test, model.predict(from_official_scale(pocket_test.X))[0],
+                                                       model.class_ids)}
         print(placements_report_text(evaluations, context=f"Model: {model.path}"))
         paths = write_placements_report(evaluations, folder / Path(model.path).name,
                                         context=f"Model `{Path(model.path).name}` "

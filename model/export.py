@@ -2,10 +2,17 @@
 
 The graph is built by hand from default-domain (``ai.onnx``) operators only::
 
-    features [N, 561] float32
-      -> Gemm(W', b')                      logits [N, K]   (scaler folded into W', b')
+    features [N, 561] float32, raw pipeline units (what extract_recording returns)
+      -> Where(IsNaN) / Where(IsInf)       undefined values -> the neutral middle of the feature's range
+      -> Gemm(W', b')                      logits [N, K]   (official scale and standard scaler folded in)
       -> Softmax(axis=1)                -> probabilities [N, K] float32, columns by class id
     logits -> ArgMax(axis=1, keepdims=0) -> Gather(class_ids) -> label [N] int64
+
+The model owns the feature scale: it takes the features as the extractor computes them, and the
+published min-max scale the classifier was fitted on is folded into the Gemm with the scaler. A
+feature can be undefined in a valid window (the correlation of an axis that is exactly constant is
+NaN); the graph replaces NaN by the middle of the feature's published range (0 on the official
+scale, the value that favours no class) and +-inf by its ends, so that no caller has to.
 
 skl2onnx is the reference converter, but it emits ``LinearClassifier`` (and ``ZipMap``) from the
 ``ai.onnx.ml`` domain, which reduced mobile builds of ONNX Runtime leave out. We therefore build
@@ -26,9 +33,10 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from har.features import FEATURE_DIGEST, FEATURE_NAMES, FEATURES_VERSION, N_FEATURES
+from har.features.scale import RAW_MAX, RAW_MIN
 from har.features.contract import (LABEL_NAMES, META_CLASS_IDS, META_CLASS_NAMES, META_CREATED, META_FEATURE_DIGEST,
                                    META_FEATURE_SCALE, META_FEATURES_VERSION, META_N_FEATURES, ONNX_INPUT, ONNX_LABEL,
-                                   ONNX_PROBABILITIES, REQUIRED_META, SCALE_OFFICIAL)
+                                   ONNX_PROBABILITIES, REQUIRED_META, SCALE_RAW)
 from har.features.errors import HarError
 from har.runtime.files import atomic_write
 
@@ -40,7 +48,7 @@ IR_VERSION = 8
 INPUT_NAME = ONNX_INPUT
 PROBA_NAME = ONNX_PROBABILITIES
 LABEL_NAME = ONNX_LABEL
-FEATURE_SCALE = SCALE_OFFICIAL
+FEATURE_SCALE = SCALE_RAW
 
 #: Keys :func:`export_onnx` fills in itself; a caller may not override them.
 RESERVED_KEYS = (*REQUIRED_META, META_CREATED)
@@ -56,7 +64,8 @@ def export_onnx(pipeline, path, *, metadata: dict) -> None:
     Parameters
     ----------
     pipeline : sklearn Pipeline or LogisticRegression
-        Fitted. Either ``Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression())])``
+        Fitted on features on the official UCI HAR [-1, 1] scale. Either
+        ``Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression())])``
         (the scaler may use ``with_mean=False`` / ``with_std=False``, or be absent) or a bare
         ``LogisticRegression``. Multinomial (or binary), integer class ids, trained on the
         ``N_FEATURES`` columns of ``FEATURE_NAMES`` on the official UCI HAR [-1, 1] scale.
@@ -69,7 +78,8 @@ def export_onnx(pipeline, path, *, metadata: dict) -> None:
 
     Notes
     -----
-    Graph input ``features``: float32, shape (N, N_FEATURES). Outputs ``probabilities``: float32,
+    Graph input ``features``: float32, shape (N, N_FEATURES), raw pipeline units (the pipeline
+    itself is fitted on the official [-1, 1] scale; the graph folds that scale in). Outputs ``probabilities``: float32,
     shape (N, K), columns in increasing class id; ``label``: int64, shape (N,), the class id.
     Weights are stored as float32: a 561 x 6 model is about 14 KB.
     """
@@ -83,7 +93,25 @@ def build_model(pipeline, *, metadata: dict) -> onnx.ModelProto:
 
     if isinstance(pipeline, PlacementGatedClassifier):
         return build_gated_model(pipeline, metadata=metadata)
-    weights, bias, class_ids = folded_weights(pipeline)
+    return build_linear_model(*folded_weights(pipeline), metadata=metadata)
+
+
+def build_linear_model(weights: np.ndarray, bias: np.ndarray, class_ids: np.ndarray, *,
+                       metadata: dict) -> onnx.ModelProto:
+    """The classifier graph of a linear softmax model fitted on official-scale features.
+
+    Parameters
+    ----------
+    weights : ndarray, shape (K, 561)
+        Logit weights on the official [-1, 1] scale (any scaler already folded in).
+    bias : ndarray, shape (K,)
+    class_ids : ndarray, shape (K,), int
+        Increasing activity ids of the rows.
+    metadata : dict
+        As in :func:`export_onnx`.
+    """
+    weights, bias, class_ids = raw_unit_weights(np.asarray(weights, dtype=np.float64),
+                                                np.asarray(bias, dtype=np.float64), np.asarray(class_ids))
     n_classes, n_features = weights.shape
 
     props = _metadata_props(metadata, class_ids)
@@ -93,9 +121,10 @@ def build_model(pipeline, *, metadata: dict) -> onnx.ModelProto:
         numpy_helper.from_array(np.ascontiguousarray(weights.T, dtype=np.float32), "coef"),
         numpy_helper.from_array(bias.astype(np.float32), "intercept"),
         numpy_helper.from_array(class_ids.astype(np.int64), "class_ids"),
-    ]
+    ] + _finite_guard()[0]
     nodes = [
-        helper.make_node("Gemm", [INPUT_NAME, "coef", "intercept"], ["logits"], name="linear"),
+        *_finite_guard()[1],
+        helper.make_node("Gemm", [FINITE_NAME, "coef", "intercept"], ["logits"], name="linear"),
         helper.make_node("Softmax", ["logits"], [PROBA_NAME], name="softmax", axis=1),
         # ArgMax on the logits, not the probabilities: softmax in float32 can round two close
         # classes to the same probability, and the tie would then break differently from sklearn.
@@ -124,6 +153,28 @@ def build_model(pipeline, *, metadata: dict) -> onnx.ModelProto:
     return model
 
 
+FINITE_NAME = "finite"
+
+
+def _finite_guard() -> tuple[list, list]:
+    """Initializers and nodes that turn the raw input into ``FINITE_NAME``: NaN -> the middle of the
+    feature's published range, +-inf -> its ends (the values that favour no class / the extremes)."""
+    initializers = [
+        numpy_helper.from_array(((RAW_MIN + RAW_MAX) / 2).astype(np.float32)[None], "feature_middle"),
+        numpy_helper.from_array(RAW_MIN.astype(np.float32)[None], "feature_low"),
+        numpy_helper.from_array(RAW_MAX.astype(np.float32)[None], "feature_high"),
+    ]
+    nodes = [
+        helper.make_node("IsNaN", [INPUT_NAME], ["is_nan"], name="undefined"),
+        helper.make_node("Where", ["is_nan", "feature_middle", INPUT_NAME], ["defined"], name="nan_to_middle"),
+        helper.make_node("IsInf", ["defined"], ["is_high"], name="too_high", detect_negative=0),
+        helper.make_node("Where", ["is_high", "feature_high", "defined"], ["below_high"], name="inf_to_high"),
+        helper.make_node("IsInf", ["below_high"], ["is_low"], name="too_low", detect_positive=0),
+        helper.make_node("Where", ["is_low", "feature_low", "below_high"], [FINITE_NAME], name="inf_to_low"),
+    ]
+    return initializers, nodes
+
+
 def build_gated_model(model, *, metadata: dict) -> onnx.ModelProto:
     """The graph of a fitted :class:`~har.model.gated.PlacementGatedClassifier`, default-domain ops only::
 
@@ -134,11 +185,11 @@ def build_gated_model(model, *, metadata: dict) -> onnx.ModelProto:
     Each head and the gate have their scaler folded in (:func:`folded_weights`). Same I/O contract and
     metadata as :func:`build_model`.
     """
-    gate_w, gate_b, gate_ids = folded_weights(model.gate_)
+    gate_w, gate_b, gate_ids = raw_unit_weights(*folded_weights(model.gate_))
     n_heads = len(model.heads_)
     if not np.array_equal(gate_ids, np.arange(n_heads)):
         raise ExportError(f"the gate predicts {gate_ids.tolist()}, expected head indices 0..{n_heads - 1}")
-    heads = [folded_weights(h) for h in model.heads_]
+    heads = [raw_unit_weights(*folded_weights(h)) for h in model.heads_]
     class_ids = heads[0][2]
     if any(not np.array_equal(ids, class_ids) for _, _, ids in heads):
         raise ExportError("the heads predict different classes")
@@ -152,9 +203,10 @@ def build_gated_model(model, *, metadata: dict) -> onnx.ModelProto:
     initializers = linear("gate", gate_w, gate_b) + [
         numpy_helper.from_array(class_ids.astype(np.int64), "class_ids"),
         numpy_helper.from_array(np.array([1], dtype=np.int64), "axis_1"),
-    ]
+    ] + _finite_guard()[0]
     nodes = [
-        helper.make_node("Gemm", [INPUT_NAME, "gate_coef", "gate_intercept"], ["gate_logits"], name="gate_linear"),
+        *_finite_guard()[1],
+        helper.make_node("Gemm", [FINITE_NAME, "gate_coef", "gate_intercept"], ["gate_logits"], name="gate_linear"),
         helper.make_node("Softmax", ["gate_logits"], ["gate"], name="gate_softmax", axis=1),
     ]
     weighted = []
@@ -163,7 +215,7 @@ def build_gated_model(model, *, metadata: dict) -> onnx.ModelProto:
         initializers += [numpy_helper.from_array(np.array([h], dtype=np.int64), f"start{h}"),
                          numpy_helper.from_array(np.array([h + 1], dtype=np.int64), f"end{h}")]
         nodes += [
-            helper.make_node("Gemm", [INPUT_NAME, f"head{h}_coef", f"head{h}_intercept"], [f"head{h}_logits"],
+            helper.make_node("Gemm", [FINITE_NAME, f"head{h}_coef", f"head{h}_intercept"], [f"head{h}_logits"],
                              name=f"head{h}_linear"),
             helper.make_node("Softmax", [f"head{h}_logits"], [f"head{h}_proba"], name=f"head{h}_softmax", axis=1),
             helper.make_node("Slice", ["gate", f"start{h}", f"end{h}", "axis_1"], [f"gate{h}"], name=f"gate{h}"),
@@ -250,6 +302,31 @@ def folded_weights(pipeline) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     order = np.argsort(classes, kind="stable")
     return weights[order], bias[order], classes[order].astype(np.int64)
+
+
+def raw_unit_weights(weights: np.ndarray, bias: np.ndarray, class_ids: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fold the official min-max scale into weights fitted on it.
+
+    ``official = a * raw + c`` with ``a = 2 / (max - min)`` and ``c = -2 min / (max - min) - 1``,
+    so ``W @ official + b = (W * a) @ raw + (b + W @ c)``.
+
+    Parameters
+    ----------
+    weights : ndarray, shape (K, 561)
+        On the official scale (``folded_weights``).
+    bias : ndarray, shape (K,)
+    class_ids : ndarray, shape (K,)
+
+    Returns
+    -------
+    weights, bias, class_ids
+        The same classifier on raw pipeline units.
+    """
+    span = RAW_MAX - RAW_MIN
+    a = 2.0 / span
+    c = -2.0 * RAW_MIN / span - 1.0
+    return weights * a[None, :], bias + weights @ c, class_ids
 
 
 def skl2onnx_reference(pipeline) -> onnx.ModelProto:

@@ -185,8 +185,9 @@ def run(args) -> int:
         new = ActivityModel(tmp)
         scores, drops = {}, []
         for name, (Xh, yh) in heldout_sets(args).items():
-            before = macro_f1(yh, base.predict(Xh)[0])
-            after = macro_f1(yh, new.predict(Xh)[0])
+            # Window sets hold the official scale; models take raw features.
+            before = macro_f1(yh, base.predict(from_official_scale(Xh))[0])
+            after = macro_f1(yh, new.predict(from_official_scale(Xh))[0])
             scores[name] = {"before": round(before, 4), "after": round(after, 4), "windows": int(len(yh))}
             print(f"held-out {name}: macro-F1 {before:.4f} -> {after:.4f} ({after - before:+.4f}, {len(yh)} windows)")
             if before - after > args.tolerance:

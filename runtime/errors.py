@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from har.features.errors import HarError
 
+__all__ = ["HarError", "SourceError", "ModelError", "StreamError"]
+
 
 class SourceError(HarError):
     """A recording file that cannot be read as the format it claims to be.

@@ -6,6 +6,8 @@ hand (https://protobuf.dev/programming-guides/encoding/): it parses the bundled 
 and metadata, and writes a model of the same contract::
 
     features [N, D] float32
+      -> IsNaN/IsInf/Where                 NaN -> middle of the published range, +-inf -> its ends
+                                           (raw-feature models only)
       -> Gemm(coef [D, K], intercept [K])  logits [N, K]
       -> Softmax(axis=1)                -> probabilities [N, K] float32
     logits -> ArgMax(axis=1, keepdims=0) -> Gather(class_ids) -> label [N] int64
@@ -22,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from har.features.contract import ONNX_INPUT, ONNX_LABEL, ONNX_PROBABILITIES
+from har.features.contract import META_FEATURE_SCALE, ONNX_INPUT, ONNX_LABEL, ONNX_PROBABILITIES, SCALE_RAW
+from har.features.scale import RAW_MAX, RAW_MIN
 
 from .errors import ModelError
 from .files import atomic_write
@@ -37,6 +40,9 @@ _FLOAT, _INT64 = 1, 7               # TensorProto.DataType
 _ATTR_INT = 2                       # AttributeProto.AttributeType
 _ALLOWED_OPS = {"Gemm", "Softmax", "ArgMax", "Gather"}
 _GATED_OPS = {"Slice", "Mul", "Sum"}
+#: The input guard of raw-feature models: NaN -> middle of the published range, +-inf -> its ends.
+_GUARD_OPS = {"IsNaN", "IsInf", "Where"}
+FINITE_NAME = "finite"
 
 
 @dataclass
@@ -244,11 +250,11 @@ def parse_any(data: bytes, where: str = "model") -> "LinearModel | GatedModel":
     ops = [_one_string(nd, 4) for nd in nodes]
     gemms = [nd for nd, op in zip(nodes, ops) if op == "Gemm"]
     gathers = [nd for nd, op in zip(nodes, ops) if op == "Gather"]
-    if set(ops) <= _ALLOWED_OPS and len(gemms) == 1:
+    if set(ops) <= _ALLOWED_OPS | _GUARD_OPS and len(gemms) == 1:
         weights, bias = _gemm(gemms[0], initializers, where)
         class_ids = _class_ids(gathers, initializers, weights.shape[0], where)
         return LinearModel(weights, bias, class_ids, metadata, producer)
-    if set(ops) <= _ALLOWED_OPS | _GATED_OPS and len(gemms) >= 3:
+    if set(ops) <= _ALLOWED_OPS | _GATED_OPS | _GUARD_OPS and len(gemms) >= 3:
         # The gate's softmax output is the one that Slice nodes read.
         producers = {o: nd for nd in nodes for o in _strings(nd, 2)}
         sliced = {_strings(nd, 1)[0] for nd, op in zip(nodes, ops) if op == "Slice"}
@@ -343,8 +349,23 @@ def _node(op: str, inputs: list[str], outputs: list[str], name: str, **ints) -> 
     return body
 
 
+def _guard_nodes() -> list[bytes]:
+    """Raw features -> ``FINITE_NAME``: NaN to the middle of each feature's published range, +-inf to its ends."""
+    return [
+        _node("IsNaN", [INPUT_NAME], ["is_nan"], "undefined"),
+        _node("Where", ["is_nan", "feature_middle", INPUT_NAME], ["defined"], "nan_to_middle"),
+        _node("IsInf", ["defined"], ["is_high"], "too_high", detect_negative=0),
+        _node("Where", ["is_high", "feature_high", "defined"], ["below_high"], "inf_to_high"),
+        _node("IsInf", ["below_high"], ["is_low"], "too_low", detect_positive=0),
+        _node("Where", ["is_low", "feature_low", "below_high"], [FINITE_NAME], "inf_to_low"),
+    ]
+
+
 def serialize_model(model: LinearModel, *, doc: str = "") -> bytes:
     """Serialize ``model`` as the engine's ONNX graph (opset 13, IR 8), metadata included.
+
+    A model whose metadata says ``feature_scale`` is raw gets the input guard of the exporter (NaN
+    features -> the middle of their published range, +-inf -> its ends) before the Gemm.
 
     Parameters
     ----------
@@ -364,8 +385,10 @@ def serialize_model(model: LinearModel, *, doc: str = "") -> bytes:
         raise ValueError(f"bias and class_ids must have shape ({n_classes},)")
     if not (np.isfinite(weights).all() and np.isfinite(model.bias).all()):
         raise ValueError("weights and bias must be finite")
-    nodes = [
-        _node("Gemm", [INPUT_NAME, "coef", "intercept"], ["logits"], "linear"),
+    raw = model.metadata.get(META_FEATURE_SCALE) == SCALE_RAW
+    nodes = _guard_nodes() if raw else []
+    nodes += [
+        _node("Gemm", [FINITE_NAME if raw else INPUT_NAME, "coef", "intercept"], ["logits"], "linear"),
         _node("Softmax", ["logits"], [PROBA_NAME], "softmax", axis=1),
         # ArgMax on the logits: float32 softmax can round two close classes to one probability.
         _node("ArgMax", ["logits"], ["class_index"], "argmax", axis=1, keepdims=0),
@@ -375,6 +398,10 @@ def serialize_model(model: LinearModel, *, doc: str = "") -> bytes:
     graph += _bytes(5, _tensor_proto("coef", weights.T.astype(np.float32)))
     graph += _bytes(5, _tensor_proto("intercept", np.asarray(model.bias, dtype=np.float32)))
     graph += _bytes(5, _tensor_proto("class_ids", np.asarray(model.class_ids, dtype=np.int64)))
+    if raw:
+        for name, values in (("feature_middle", (RAW_MIN + RAW_MAX) / 2), ("feature_low", RAW_MIN),
+                             ("feature_high", RAW_MAX)):
+            graph += _bytes(5, _tensor_proto(name, np.asarray(values, dtype=np.float32)[None]))
     graph += _bytes(11, _value_info(INPUT_NAME, _FLOAT, ["N", n_features]))
     graph += _bytes(12, _value_info(LABEL_NAME, _INT64, ["N"]))
     graph += _bytes(12, _value_info(PROBA_NAME, _FLOAT, ["N", n_classes]))

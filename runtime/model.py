@@ -13,12 +13,14 @@ import onnxruntime as ort
 from har.features import FEATURE_DIGEST, FEATURES_VERSION, N_FEATURES
 from har.features.contract import (META_CLASS_IDS, META_CLASS_NAMES, META_FEATURE_DIGEST, META_FEATURE_SCALE,
                                    META_FEATURES_VERSION, META_N_FEATURES, ONNX_LABEL, ONNX_PROBABILITIES,
-                                   REQUIRED_META, SCALE_OFFICIAL)
+                                   REQUIRED_META, SCALE_OFFICIAL, SCALE_RAW)
 
 from .errors import ModelError
 from .placement import PlacementReference
 
-FEATURE_SCALE = SCALE_OFFICIAL
+__all__ = ["ActivityModel", "load_model", "bundled_model_path", "FEATURE_SCALE"]
+
+FEATURE_SCALE = SCALE_RAW
 BUNDLED_MODEL = "data/model.onnx"
 _REQUIRED = REQUIRED_META
 
@@ -29,7 +31,7 @@ def bundled_model_path() -> Path:
 
 
 class ActivityModel:
-    """A checked ONNX model: 561 official-scale features in, class ids and probabilities out.
+    """A checked ONNX model: 561 raw features in, class ids and probabilities out.
 
     One instance (one onnxruntime session) can serve many streams and threads: ``predict`` holds no
     per-stream state, and onnxruntime sessions are safe to run concurrently.
@@ -52,13 +54,16 @@ class ActivityModel:
         if missing:
             raise ModelError(f"{where}: not an activity model of this engine (metadata lacks {', '.join(missing)})")
         if meta[META_FEATURES_VERSION] != FEATURES_VERSION:
-            raise ModelError(f"{where}: trained on features version {meta['features_version']}, this engine computes "
+            raise ModelError(f"{where}: trained on features version {meta[META_FEATURES_VERSION]}, this engine computes "
                              f"version {FEATURES_VERSION}; retrain it with `har train`")
         if meta[META_FEATURE_DIGEST] != FEATURE_DIGEST:
-            raise ModelError(f"{where}: trained on other feature columns (digest {meta['feature_names_digest']}, "
+            raise ModelError(f"{where}: trained on other feature columns (digest {meta[META_FEATURE_DIGEST]}, "
                              f"expected {FEATURE_DIGEST}); retrain it with `har train`")
+        if meta[META_FEATURE_SCALE] == SCALE_OFFICIAL:
+            raise ModelError(f"{where}: exported for features on the official [-1, 1] scale by an earlier release; "
+                             f"re-export it with `har train` (models now take raw features, the scale folded in)")
         if meta[META_FEATURE_SCALE] != FEATURE_SCALE:
-            raise ModelError(f"{where}: expects features on scale {meta['feature_scale']!r}, this engine emits "
+            raise ModelError(f"{where}: expects features on scale {meta[META_FEATURE_SCALE]!r}, this engine emits "
                              f"{FEATURE_SCALE!r}")
         inputs = self.session.get_inputs()
         if len(inputs) != 1 or inputs[0].shape[-1] != N_FEATURES or int(meta[META_N_FEATURES]) != N_FEATURES:
@@ -82,7 +87,8 @@ class ActivityModel:
         Parameters
         ----------
         X : ndarray, shape (n, 561)
-            Features on the official [-1, 1] scale. Rows must be finite.
+            Features in raw pipeline units, as ``extract_recording`` computes them. A NaN or inf
+            value (an undefined feature of a valid window) is neutralised inside the model.
 
         Returns
         -------

@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from har.features import FEATURE_NAMES, SAMPLE_RATE_HZ, SPAN, to_official_scale
+from har.features.scale import RAW_MAX, RAW_MIN
 from har.features.contract import (META_CLASS_NAMES, META_CREATED, META_FEATURE_SCALE,
                                    REQUIRED_META, SCALE_OFFICIAL, SCALE_RAW)
 from har.features.errors import HarError
@@ -178,7 +179,11 @@ def model_input(X_raw: np.ndarray, feature_scale: str) -> np.ndarray:
     """
     if feature_scale == SCALE_OFFICIAL:
         return np.nan_to_num(to_official_scale(X_raw), nan=0.0, posinf=1.0, neginf=-1.0)
-    return np.nan_to_num(np.asarray(X_raw, dtype=np.float64), nan=0.0)
+    # As the raw model's graph does: NaN -> the middle of the published range, +-inf -> its ends.
+    X = np.array(X_raw, dtype=np.float64)
+    middle = np.broadcast_to((RAW_MIN + RAW_MAX) / 2, X.shape)
+    X[np.isnan(X)] = middle[np.isnan(X)]
+    return np.clip(X, np.where(np.isneginf(X), RAW_MIN, -np.inf), np.where(np.isposinf(X), RAW_MAX, np.inf))
 
 
 def check_windows(windows: UserWindows, class_ids, class_names) -> dict[str, int]:

@@ -7,14 +7,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from har.features import HOP, SAMPLE_RATE_HZ, WINDOW, StreamingExtractor, to_official_scale
+from har.features.contract import SAMPLE_RATE_HZ, UNKNOWN, WINDOW
 
 from .errors import StreamError
 from .model import ActivityModel, load_model
-from .online_resample import GapEvent, OnlineResampler
+from .online_resample import GapEvent
 from .smoothing import METHODS as SMOOTHING_METHODS
 from .smoothing import Smoother
-from .units import to_g, to_rad_s
+from .stages import FeatureStage, ModelStage, ResampleStage, Samples, Scores, SmoothingStage
+
+__all__ = ["Recognizer", "Prediction"]
 
 
 @dataclass(frozen=True)
@@ -62,52 +64,84 @@ class Prediction:
 
 
 class Recognizer:
-    """Activity recognition on one live stream of 50 Hz acc (g) and gyro (rad/s) samples.
+    """Activity recognition on one live stream of acc (g) and gyro (rad/s) samples.
+
+    A chain of stages fixed when it is built (see ``har.runtime.stages``)::
+
+        [ResampleStage] -> FeatureStage -> ModelStage -> [SmoothingStage] -> Prediction
 
     Parameters
     ----------
     model : ActivityModel, path or None
         The model; None loads the bundled one. Pass one ``ActivityModel`` to many recognizers to
         share its onnxruntime session (a companion app with several devices).
+    timestamped : bool
+        False (default): the stream is 50 Hz samples, fed with ``push(acc, gyro)``. True: samples
+        at the phone's own times (any rate, jitter, gaps; acc and gyro on one clock or two), fed
+        with ``push_timestamped``; they are put on the 50 Hz grid first.
     on_nonfinite : {"gap", "raise"}
         "gap" (default): a NaN sample marks missing data, windows touching it come out invalid and
-        the filters restart after it. "raise": NaN samples are refused.
+        the filters restart after it. "raise": NaN samples are refused (50 Hz streams only).
     max_gap_s : float
-        ``push_timestamped``: longest spacing between samples that is interpolated across, seconds;
-        longer holes become gaps (reported in ``gaps``, their windows invalid).
+        Timestamped streams: longest spacing between samples that is interpolated across,
+        seconds; longer holes become gaps (reported in ``gaps``, their windows invalid).
     smoothing : {None, "ema", "majority"}
         Causal smoothing of the per-window probabilities (see ``har.runtime.smoothing``); None
-        (default) reports each window on its own. When set, each Prediction's label and
-        probabilities are the smoothed ones; an invalid window restarts the smoother.
+        (default) reports each window on its own. An invalid window restarts the smoother.
     smoothing_param : float or int, optional
         ``alpha`` for "ema" (default 0.5), ``window`` (windows voting) for "majority" (default 5).
 
     Each recognizer holds the state of its own stream; its methods are serialised by a lock, so a
-    sensor callback thread and a UI thread may share it.
+    sensor callback thread and a UI thread may share it. Samples beyond the sensors' physical range
+    (``har.runtime.plausibility``) count as missing; ``n_implausible`` counts them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rec = Recognizer()
+    >>> still = np.tile([0.0, 0.0, 1.0], (200, 1))           # 4 s lying flat, 50 Hz, g
+    >>> preds = rec.push(still, np.zeros((200, 3)))           # two windows completed
+    >>> [(p.start, p.end, p.valid) for p in preds]
+    [(0, 128, True), (64, 192, True)]
+    >>> rec = Recognizer(timestamped=True)
+    >>> t = np.arange(400) / 100.0                            # 4 s at 100 Hz, seconds
+    >>> preds = rec.push_timestamped(t, np.tile([0.0, 0.0, 9.81], (400, 1)), np.zeros((400, 3)),
+    ...                              acc_unit="m/s^2")
+    >>> len(preds)
+    2
     """
 
-    def __init__(self, model: ActivityModel | str | None = None, *, on_nonfinite: str = "gap",
-                 max_gap_s: float = 0.5, smoothing: str | None = None, smoothing_param=None):
-        self.model = model if isinstance(model, ActivityModel) else load_model(model)
-        self.on_nonfinite = on_nonfinite
-        self._lock = threading.Lock()
-        self._extractor = StreamingExtractor(HOP, on_nonfinite=on_nonfinite)
-        self._t0 = 0.0
-        self._resampler = None
-        self.rate_hz = SAMPLE_RATE_HZ
-        self.max_gap_s = max_gap_s
-        self._gaps: list[GapEvent] = []
+    def __init__(self, model: ActivityModel | str | None = None, *, timestamped: bool = False,
+                 on_nonfinite: str = "gap", max_gap_s: float = 0.5, smoothing: str | None = None,
+                 smoothing_param=None):
+        if on_nonfinite not in ("gap", "raise"):
+            raise StreamError(f"on_nonfinite must be 'gap' or 'raise', got {on_nonfinite!r}")
+        if timestamped and on_nonfinite != "gap":
+            # The resampler hands holes on as NaN samples; a stream that refuses NaN cannot take them.
+            raise StreamError("a timestamped Recognizer needs on_nonfinite='gap': holes become NaN samples")
         if smoothing is not None and smoothing not in SMOOTHING_METHODS:
-            raise ValueError(f"smoothing must be None or one of {', '.join(SMOOTHING_METHODS)}, "
-                             f"got {smoothing!r}")
+            raise StreamError(f"smoothing must be None or one of {', '.join(SMOOTHING_METHODS)}, "
+                              f"got {smoothing!r}")
+        self.model = model if isinstance(model, ActivityModel) else load_model(model)
+        self.timestamped = bool(timestamped)
+        self.on_nonfinite = on_nonfinite
+        self.max_gap_s = max_gap_s
         self.smoothing = smoothing
         self.smoothing_param = smoothing_param
-        self._smoother = None
+        self.rate_hz = SAMPLE_RATE_HZ
+        self._lock = threading.Lock()
+        self._resample = ResampleStage(max_gap_s) if timestamped else None
+        self._features = FeatureStage(on_nonfinite)
+        self._model = ModelStage(self.model)
+        self._smooth = None
         if smoothing is not None:
             key = "alpha" if smoothing == "ema" else "window"
-            self._smoother = Smoother(smoothing, **({} if smoothing_param is None else {key: smoothing_param}))
+            smoother = Smoother(smoothing, **({} if smoothing_param is None else {key: smoothing_param}))
+            self._smooth = SmoothingStage(smoother, self.model.class_ids)
+        self._names = dict(zip(self.model.class_ids, self.model.class_names))
+        self._gaps: list[GapEvent] = []
 
-    # ------------------------------------------------------------------ 50 Hz samples
+    # ------------------------------------------------------------------ input
 
     def push(self, acc, gyro) -> list[Prediction]:
         """Add 50 Hz samples; return the predictions of the windows they completed.
@@ -124,35 +158,35 @@ class Recognizer:
         list of Prediction
             In window order; every completed window yields exactly one.
         """
+        if self.timestamped:
+            raise StreamError("this Recognizer takes timestamped samples (built with timestamped=True): "
+                              "call push_timestamped(t, acc, gyro)")
         acc, gyro = _as_rows(acc, "acc"), _as_rows(gyro, "gyro")
         with self._lock:
-            try:
-                starts, X = self._extractor.push(acc, gyro)
-            except ValueError as exc:
-                raise StreamError(str(exc)) from None
-            return self._predict(starts, X)
+            return self._run(Samples(acc, gyro))
 
-    # ------------------------------------------------------------------ timestamped samples
-
-    def push_timestamped(self, t, acc, gyro, *, acc_unit: str = "g",
+    def push_timestamped(self, t, acc, gyro, *, gyro_t=None, acc_unit: str = "g",
                          gyro_unit: str = "rad/s") -> list[Prediction]:
         """Add timestamped samples at any rate; return the predictions of the windows they completed.
 
-        The samples are put on the 50 Hz grid by an :class:`~har.runtime.online_resample.OnlineResampler`
-        (linear interpolation, causal anti-alias low-pass for input faster than 60 Hz), whose grid
-        starts at the first sample's time: ``t_start`` and ``t_end`` of the predictions are then on
-        the caller's clock. Holes longer than ``max_gap_s`` (or NaN samples) are not bridged: they
-        are appended to ``gaps`` and the windows touching them come out invalid ("UNKNOWN").
-        Do not mix with ``push`` on one stream (``reset`` first).
+        The samples are put on the 50 Hz grid by the engine's one resampler
+        (:class:`~har.runtime.online_resample.OnlineResampler`: linear interpolation, causal
+        anti-alias low-pass for input faster than 60 Hz), whose grid starts at the first sample's
+        time: ``t_start`` and ``t_end`` of the predictions are on the caller's clock. Holes longer
+        than ``max_gap_s`` (or NaN samples) are not bridged: they are appended to ``gaps`` and the
+        windows touching them come out invalid ("UNKNOWN").
 
         Parameters
         ----------
         t : float or array_like, shape (n,)
-            Sample times in seconds, strictly increasing across calls.
+            Times of the acc samples (and of the gyro samples unless ``gyro_t`` is given), seconds,
+            strictly increasing across calls.
         acc : array_like, shape (n, 3) or (3,)
             Acceleration x, y, z with gravity, in ``acc_unit``.
-        gyro : array_like, shape (n, 3) or (3,)
-            Angular rate x, y, z in ``gyro_unit``, at the same times.
+        gyro : array_like, shape (n, 3) or (m, 3) or (3,)
+            Angular rate x, y, z in ``gyro_unit``.
+        gyro_t : array_like, shape (m,), optional
+            The gyroscope's own times, seconds, on the same time base as ``t``.
         acc_unit : {"g", "m/s^2"}
         gyro_unit : {"rad/s", "deg/s"}
 
@@ -164,29 +198,39 @@ class Recognizer:
         ------
         StreamError
             Wrong shapes or units, times not increasing (the message names the index and both
-            times), or ``push`` samples already in this stream. The stream is then unchanged.
+            times), or a recognizer built for 50 Hz samples. The stream is then unchanged.
         """
-        if self.on_nonfinite != "gap":
-            # The resampler hands holes on as NaN samples; a stream that refuses NaN cannot take them.
-            raise StreamError("push_timestamped needs Recognizer(on_nonfinite='gap'): holes become NaN samples")
-        try:
-            acc = to_g(np.asarray(acc, dtype=np.float64), acc_unit)
-            gyro = to_rad_s(np.asarray(gyro, dtype=np.float64), gyro_unit)
-        except ValueError as exc:
-            raise StreamError(str(exc)) from None
+        if not self.timestamped:
+            raise StreamError("this Recognizer takes 50 Hz samples: call push(acc, gyro), or build it "
+                              "with Recognizer(timestamped=True) for samples with their own times")
         with self._lock:
-            if self._resampler is None:
-                if self._extractor.n_samples:
-                    raise StreamError("push_timestamped on a stream fed by push: call reset() first")
-                self._resampler = OnlineResampler(self.rate_hz, self.max_gap_s)
-            grid_acc, grid_gyro, events = self._resampler.push(t, acc, gyro)
-            self._t0 = self._resampler.t0 if self._resampler.t0 is not None else 0.0
-            self._gaps.extend(events)
-            try:
-                starts, X = self._extractor.push(grid_acc, grid_gyro)
-            except ValueError as exc:
-                raise StreamError(str(exc)) from None
-            return self._predict(starts, X)
+            rs = self._resample.resampler
+            if (rs.acc_unit, rs.gyro_unit) != (acc_unit, gyro_unit):
+                if rs.t0 is not None:
+                    raise StreamError(f"units changed mid-stream ({rs.acc_unit}, {rs.gyro_unit} -> "
+                                      f"{acc_unit}, {gyro_unit}); reset() first")
+                self._resample = ResampleStage(self.max_gap_s, acc_unit, gyro_unit)
+            samples = self._resample.push(t, acc, gyro, gyro_t)
+            self._gaps.extend(samples.gaps)
+            return self._run(samples)
+
+    def flush(self) -> list[Prediction]:
+        """End of the stream: the window(s) waiting for the last sample."""
+        with self._lock:
+            scores = self._model.push(self._features.flush())
+            if self._smooth is not None:
+                scores = self._smooth.push(scores)
+            return self._predictions(scores)
+
+    def reset(self) -> None:
+        """Forget the stream: the next sample starts a new one."""
+        with self._lock:
+            for stage in (self._resample, self._features, self._model, self._smooth):
+                if stage is not None:
+                    stage.reset()
+            self._gaps = []
+
+    # ------------------------------------------------------------------ state
 
     @property
     def gaps(self) -> list[GapEvent]:
@@ -194,21 +238,10 @@ class Recognizer:
         with self._lock:
             return list(self._gaps)
 
-    def flush(self) -> list[Prediction]:
-        """End of the stream: the window(s) waiting for the last sample."""
-        with self._lock:
-            starts, X = self._extractor.flush()
-            return self._predict(starts, X)
-
-    def reset(self) -> None:
-        """Forget the stream: the next sample starts a new one."""
-        with self._lock:
-            self._extractor.reset()
-            self._resampler = None
-            self._t0 = 0.0
-            self._gaps = []
-            if self._smoother is not None:
-                self._smoother.reset()
+    @property
+    def resampler(self):
+        """The :class:`OnlineResampler` of a timestamped stream (its rate, filter, origin), else None."""
+        return self._resample.resampler if self._resample is not None else None
 
     def set_model(self, model: ActivityModel | str | None) -> None:
         """Switch to another model from the next window on, keeping the stream.
@@ -224,47 +257,51 @@ class Recognizer:
         """
         new = model if isinstance(model, ActivityModel) else load_model(model)
         with self._lock:
-            if self._smoother is not None and new.class_ids != self.model.class_ids:
-                self._smoother.reset()
+            if self._smooth is not None and new.class_ids != self.model.class_ids:
+                self._smooth = SmoothingStage(self._smooth.smoother, new.class_ids)
+                self._smooth.reset()
             self.model = new
+            self._model = ModelStage(new)
+            self._names = dict(zip(new.class_ids, new.class_names))
 
     @property
     def n_samples(self) -> int:
         """50 Hz samples received so far."""
-        return self._extractor.n_samples
+        return self._features.n_samples
 
-    def _predict(self, starts: np.ndarray, X: np.ndarray) -> list[Prediction]:
-        if len(starts) == 0:
+    @property
+    def n_implausible(self) -> int:
+        """50 Hz samples outside the sensors' physical range so far (treated as missing)."""
+        return self._features.n_implausible
+
+    # ------------------------------------------------------------------ internals
+
+    def _run(self, samples: Samples) -> list[Prediction]:
+        scores = self._model.push(self._features.push(samples))
+        if self._smooth is not None:
+            scores = self._smooth.push(scores)
+        return self._predictions(scores)
+
+    def _predictions(self, scores: Scores) -> list[Prediction]:
+        if len(scores) == 0:
             return []
-        valid = ~np.isnan(X).all(axis=1)
-        model = self.model
-        placement = [None] * len(starts)
-        if model.placement is not None:
-            placement = [bool(v) if ok else None for v, ok in zip(model.placement.check(X), valid)]
-        Z = to_official_scale(X)
-        # A window can be valid yet have an undefined feature (correlation of an axis that is
-        # exactly constant): the published scale has no value for it, its middle (0) is neutral.
-        Z[valid] = np.nan_to_num(Z[valid], nan=0.0, posinf=1.0, neginf=-1.0)
-        labels = np.zeros(len(starts), dtype=np.int64)
-        proba = np.full((len(starts), len(model.class_ids)), np.nan)
-        if valid.any():
-            labels[valid], proba[valid] = model.predict(Z[valid])
-        names = dict(zip(model.class_ids, model.class_names))
-        if self._smoother is not None:
-            # Windows arrive in order; an invalid one (NaN row) restarts the smoother.
-            proba = np.asarray(proba, dtype=np.float64)
-            for i in range(len(starts)):
-                proba[i] = self._smoother.update_one(proba[i])
-                if valid[i]:
-                    labels[i] = model.class_ids[self._smoother.label_]
+        starts = scores.starts
+        if self._resample is not None and self._resample.resampler.t0 is not None:
+            t_start = self._resample.time_of(starts).tolist()
+            t_end = self._resample.time_of(starts + WINDOW).tolist()
+        else:
+            t_start = (starts / self.rate_hz).tolist()
+            t_end = ((starts + WINDOW) / self.rate_hz).tolist()
+        names, ids = self._names, self.model.class_ids
+        placed = [None] * len(starts) if scores.placement is None else \
+            [None if np.isnan(v) else bool(v) for v in scores.placement.tolist()]
         out = []
-        for s, ok, lab, p, placed in zip(starts.tolist(), valid.tolist(), labels.tolist(), proba.tolist(), placement):
+        for i, (s, ok, lab, p) in enumerate(zip(starts.tolist(), scores.valid.tolist(),
+                                                scores.label_ids.tolist(), scores.proba.tolist())):
             out.append(Prediction(
-                start=s, end=s + WINDOW,
-                t_start=self._t0 + s / self.rate_hz, t_end=self._t0 + (s + WINDOW) / self.rate_hz,
-                label=names[lab] if ok else "UNKNOWN", label_id=lab if ok else 0,
-                probabilities={names[c]: float(v) for c, v in zip(model.class_ids, p)},
-                valid=ok, placement_ok=placed))
+                start=s, end=s + WINDOW, t_start=t_start[i], t_end=t_end[i],
+                label=names[lab] if ok else UNKNOWN, label_id=lab if ok else 0,
+                probabilities={names[c]: float(v) for c, v in zip(ids, p)}, valid=ok, placement_ok=placed[i]))
         return out
 
 

@@ -50,8 +50,11 @@ class Smoother:
 
     Examples
     --------
-    >>> sm = Smoother("ema", alpha=0.3)
-    >>> s = sm.update_one(p)          # p (k,) probabilities of the newest window
+    >>> sm = Smoother("ema", alpha=0.5)
+    >>> sm.update_one([0.8, 0.2]).tolist()          # probabilities of the newest window
+    [0.8, 0.2]
+    >>> sm.update_one([0.2, 0.8]).tolist(), sm.label_
+    ([0.5, 0.5], 0)
     """
 
     def __init__(self, method: str = "ema", *, alpha: float = DEFAULT_ALPHA, window: int = DEFAULT_WINDOW):

@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from har.features import FEATURE_DIGEST, FEATURES_VERSION, N_FEATURES
+from har.features import FEATURE_DIGEST, FEATURES_VERSION, N_FEATURES, from_official_scale
 from har.model import export as export_mod
 from har.model.export import ExportError, export_onnx, read_metadata, skl2onnx_reference
 
@@ -41,9 +41,11 @@ def _fit(scaler=None, classes=CLASS_IDS):
     return model.fit(X, y), X
 
 
-def _run(path_or_bytes, X):
+def _run(path_or_bytes, X, *, official=False):
+    """Run a model on official-scale rows X: our graphs take them in raw units, skl2onnx's as they are."""
     sess = ort.InferenceSession(path_or_bytes, providers=["CPUExecutionProvider"])
-    out = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, {"features": X.astype(np.float32)})))
+    feed = X if official else from_official_scale(X)
+    out = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, {"features": feed.astype(np.float32)})))
     return out["label"], out["probabilities"]
 
 
@@ -97,7 +99,7 @@ def test_binary_classifier_exports_as_two_column_softmax(tmp_path):
 
 def test_matches_skl2onnx_reference(exported):
     model, X, path = exported
-    ref_label, ref_proba = _run(skl2onnx_reference(model).SerializeToString(), X)
+    ref_label, ref_proba = _run(skl2onnx_reference(model).SerializeToString(), X, official=True)
     label, proba = _run(str(path), X)
     np.testing.assert_allclose(proba, ref_proba, rtol=0, atol=1e-5)
     np.testing.assert_array_equal(label, ref_label)
@@ -154,7 +156,7 @@ def test_metadata(exported):
         "WALKING", "WALKING_UPSTAIRS", "WALKING_DOWNSTAIRS", "SITTING", "STANDING", "LAYING"]
     assert meta["feature_names_digest"] == FEATURE_DIGEST
     assert meta["features_version"] == FEATURES_VERSION
-    assert meta["feature_scale"] == "uci_official_minmax"
+    assert meta["feature_scale"] == "raw"
     assert meta["n_features"] == str(N_FEATURES)
     created = datetime.fromisoformat(meta["created"])
     assert created.utcoffset().total_seconds() == 0
@@ -213,3 +215,28 @@ def test_wrong_feature_count_is_refused(tmp_path):
     model = LogisticRegression().fit(rng.normal(size=(30, 5)), np.arange(30) % 2 + 1)
     with pytest.raises(ExportError, match="takes 5 features, the runtime supplies 561"):
         export_onnx(model, tmp_path / "m.onnx", metadata={})
+
+
+def test_undefined_features_are_neutral_inside_the_graph(exported):
+    """NaN -> the middle of the published range (0 on the official scale), +-inf -> its ends."""
+    model, X, path = exported
+    row = X[:1].copy()
+    nan_row, mid_row = row.copy(), row.copy()
+    nan_row[0, [3, 40]] = np.nan
+    mid_row[0, [3, 40]] = 0.0
+    hi_row, top_row = row.copy(), row.copy()
+    top_row[0, 7], lo_row, bottom_row = 1.0, row.copy(), row.copy()
+    bottom_row[0, 9] = -1.0
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+    def proba(raw):
+        return sess.run(["probabilities"], {"features": raw.astype(np.float32)})[0]
+
+    np.testing.assert_allclose(proba(from_official_scale(nan_row)), proba(from_official_scale(mid_row)), atol=1e-6)
+    hi_raw = from_official_scale(hi_row)
+    hi_raw[0, 7] = np.inf
+    np.testing.assert_allclose(proba(hi_raw), proba(from_official_scale(top_row)), atol=1e-6)
+    lo_raw = from_official_scale(lo_row)
+    lo_raw[0, 9] = -np.inf
+    np.testing.assert_allclose(proba(lo_raw), proba(from_official_scale(bottom_row)), atol=1e-6)
+    assert np.isfinite(proba(hi_raw)).all()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
+import textwrap
 
 from importlib import resources
 
@@ -260,3 +263,23 @@ def test_nan_sensor_cells_are_gaps_not_errors(tmp_path, sample, capsys):
     assert invalid and all(o["label"] == "UNKNOWN" and o["probabilities"]["WALKING"] is None
                            for o in invalid)
     assert any(o["valid"] for o in objs)
+
+
+def test_har_live_runs_with_the_training_side_unimportable():
+    """The replay tool sits below har.model: it must not need it, not even lazily."""
+    code = textwrap.dedent("""
+        import importlib.abc, sys
+        class Block(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name == "har.model" or name.startswith(("har.model.", "sklearn", "skl2onnx", "onnx.", "pandas")) \\
+                        or name == "onnx":
+                    raise ImportError(f"blocked: {name}")
+        sys.meta_path.insert(0, Block())
+        from har.runtime.tools.live import main
+        code = main(["--fast"])
+        assert not [m for m in sys.modules if m.startswith(("har.model", "sklearn", "onnx."))], "leaked"
+        sys.exit(code)
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "windows" in proc.stdout

@@ -6,7 +6,7 @@ import numpy as np
 import onnx
 import pytest
 
-from har.features import FEATURE_DIGEST, FEATURES_VERSION, extract_recording, to_official_scale
+from har.features import FEATURE_DIGEST, FEATURES_VERSION, extract_recording, from_official_scale, to_official_scale
 from har.model.evaluate import evaluate
 from har.runtime.tools.labels import window_labels
 from har.runtime import ActivityModel, ModelError, Recognizer, bundled_model_path
@@ -46,14 +46,15 @@ def test_the_bundled_model_loads_with_its_metadata():
         assert key in meta
     assert model.size_bytes < 50_000
     ops = {n.op_type for n in onnx.load(str(bundled_model_path())).graph.node}
-    assert ops <= {"Gemm", "Softmax", "ArgMax", "Gather", "MatMul", "Add", "Constant"}
+    assert ops <= {"IsNaN", "IsInf", "Where", "Gemm", "Softmax", "ArgMax", "Gather", "MatMul", "Add", "Constant"}
+    assert meta["feature_scale"] == "raw"
 
 
 def test_the_bundled_model_classifies_the_bundled_excerpt(sample_recording):
     acc, gyro, labels = sample_recording["acc"], sample_recording["gyro"], sample_recording["labels"]
     starts, X = extract_recording(acc, gyro)
     y = window_labels(labels, starts)
-    pred, proba = ActivityModel().predict(to_official_scale(X))
+    pred, proba = ActivityModel().predict(X)
     assert proba.shape == (len(starts), 6)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
     done = y > 0
@@ -73,6 +74,7 @@ def _save_with_metadata(src, dst, **changes):
     ({"features_version": "0.9"}, "trained on features version 0.9.*retrain it with `har train`"),
     ({"feature_names_digest": "deadbeef"}, "trained on other feature columns"),
     ({"feature_scale": "zscore"}, "expects features on scale 'zscore'"),
+    ({"feature_scale": "uci_official_minmax"}, "earlier release; re-export it with `har train`"),
 ])
 def test_a_mismatched_model_is_refused_with_its_reason(tmp_path, changes, message):
     path = tmp_path / "m.onnx"
@@ -146,7 +148,7 @@ def test_onnx_and_scikit_learn_agree_on_real_windows(tmp_path, sample_recording)
     X, y = to_official_scale(X[y > 0]), y[y > 0]
     pipeline = make_pipeline("l2", 0.3, "balanced").fit(X[::2], y[::2])
     export_onnx(pipeline, tmp_path / "m.onnx", metadata={"purpose": "parity test"})
-    labels_onnx, proba_onnx = ActivityModel(tmp_path / "m.onnx").predict(X)
+    labels_onnx, proba_onnx = ActivityModel(tmp_path / "m.onnx").predict(from_official_scale(X))
     np.testing.assert_allclose(proba_onnx, pipeline.predict_proba(X), atol=1e-5)
     np.testing.assert_array_equal(labels_onnx, pipeline.predict(X))
 

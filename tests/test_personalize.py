@@ -48,6 +48,7 @@ def test_written_model_equals_the_bundled_one_and_passes_the_checker():
     data = serialize_model(base)
     onnx.checker.check_model(onnx.load_from_string(data), full_check=True)
     X = np.random.default_rng(0).uniform(-1, 1, (40, 561)).astype(np.float32)
+    X[0, 5], X[1, 7], X[2, 9] = np.nan, np.inf, -np.inf  # the raw model's input guard
     ref = ort.InferenceSession(str(bundled_model_path())).run(None, {"features": X})
     ours = ort.InferenceSession(data).run(None, {"features": X})
     np.testing.assert_array_equal(ref[0], ours[0])
@@ -60,14 +61,14 @@ def test_parse_reads_the_weights_the_exporter_wrote():
     pytest.importorskip("sklearn")
     from sklearn.linear_model import LogisticRegression
 
-    from har.model.export import build_model, folded_weights
+    from har.model.export import build_model, folded_weights, raw_unit_weights
 
     rng = np.random.default_rng(1)
     X = rng.normal(size=(120, 561))
     y = np.repeat([1, 2, 4], 40)
     clf = LogisticRegression(max_iter=500).fit(X, y)
     model = parse_any(build_model(clf, metadata={}).SerializeToString())
-    W, b, ids = folded_weights(clf)
+    W, b, ids = raw_unit_weights(*folded_weights(clf))      # the file takes raw features
     assert isinstance(model, LinearModel)
     np.testing.assert_allclose(model.weights, W, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(model.bias, b, rtol=1e-6, atol=1e-6)
@@ -87,12 +88,15 @@ def test_parse_reads_a_gated_model():
     est = PlacementGatedClassifier().fit(X, y, placement=placement)
     model = parse_any(build_model(est, metadata={}).SerializeToString())
     assert isinstance(model, GatedModel) and len(model.heads) == 2
-    g = model.gate.logits(X)
+    from har.features import from_official_scale
+
+    raw = from_official_scale(X)                     # the file takes raw features
+    g = model.gate.logits(raw)
     gate = np.exp(g - g.max(1, keepdims=True))
     gate /= gate.sum(1, keepdims=True)
     proba = 0
     for h, head in enumerate(model.heads):
-        z = head.logits(X)
+        z = head.logits(raw)
         p = np.exp(z - z.max(1, keepdims=True))
         proba = proba + gate[:, [h]] * p / p.sum(1, keepdims=True)
     np.testing.assert_allclose(proba, est.predict_proba(X), atol=1e-4)
@@ -110,15 +114,18 @@ def test_parse_refuses_garbage_and_foreign_graphs():
 
 # ------------------------------------------------------------------------------- fine-tuning
 
-def test_fine_tune_learns_the_user_and_keeps_unrecorded_rows():
+def test_fine_tune_learns_the_user_and_keeps_unrecorded_rows(sample_windows):
+    from har.runtime.personalize import model_input
+
     base = read_model(bundled_model_path())
-    rng = np.random.default_rng(3)
-    X = rng.uniform(-1, 1, (60, 561))
-    y = np.repeat([4, 5], 30)
+    w = sample_windows
+    still = np.isin(w.y, [4, 5])
+    X = model_input(w.X[still], base.metadata["feature_scale"])
+    y = np.where(w.y[still] == 4, 5, 4)                   # a user whose sitting looks like others' standing
     W, b = fine_tune(base.weights, base.bias, base.class_ids, X, y, lam=1e-3)
     pred = base.class_ids[np.argmax(X @ W.T + b, axis=1)]
     assert np.mean(pred == y) > 0.9
-    assert np.mean(base.class_ids[np.argmax(base.logits(X), axis=1)] == y) < 0.9
+    assert np.mean(base.class_ids[np.argmax(base.logits(X), axis=1)] == y) < 0.1
     unrecorded = ~np.isin(base.class_ids, [4, 5])
     np.testing.assert_array_equal(W[unrecorded], base.weights[unrecorded])
     np.testing.assert_array_equal(b[unrecorded], base.bias[unrecorded])

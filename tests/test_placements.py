@@ -9,7 +9,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from har.features import extract_recording, to_official_scale
+from har.features import extract_recording, from_official_scale, to_official_scale
 from har.model.cli import main as har
 from har.model.export import build_model
 from har.model.gated import PlacementGatedClassifier
@@ -20,7 +20,7 @@ from har.runtime.tools.labels import window_labels
 
 from test_motionsense import MOTIONSENSE, _write_published
 
-CORE_OPS = {"Gemm", "Softmax", "Slice", "Mul", "Sum", "ArgMax", "Gather"}
+CORE_OPS = {"Gemm", "Softmax", "Slice", "Mul", "Sum", "ArgMax", "Gather", "IsNaN", "IsInf", "Where"}
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +75,10 @@ def test_gated_graph_matches_scikit_learn_on_real_windows(waist_windows, pocket_
     assert {n.op_type for n in onnx_model.graph.node} <= CORE_OPS
     assert not any(op.domain not in ("", "ai.onnx") for op in onnx_model.opset_import)
     session = ort.InferenceSession(onnx_model.SerializeToString(), providers=["CPUExecutionProvider"])
-    label, proba = session.run(["label", "probabilities"], {"features": X.astype(np.float32)})
-    expected = model.predict_proba(X.astype(np.float32).astype(np.float64))
+    # Models take raw features (the official scale is folded in); the estimator was fitted on the official scale.
+    raw = from_official_scale(X).astype(np.float32)
+    label, proba = session.run(["label", "probabilities"], {"features": raw})
+    expected = model.predict_proba(to_official_scale(raw.astype(np.float64)))
     np.testing.assert_allclose(proba, expected, atol=2e-5)
     top2 = np.sort(expected, axis=1)[:, -2:]
     clear = top2[:, 1] - top2[:, 0] > 1e-4          # float32 may break a near tie differently

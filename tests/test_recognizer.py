@@ -39,7 +39,7 @@ def run_bulk(acc, gyro, **kw):
 
 
 def run_timestamped(t, acc, gyro, chunk=None, **kw):
-    rec = Recognizer(**{k: v for k, v in kw.items() if k in ("max_gap_s", "smoothing")})
+    rec = Recognizer(timestamped=True, **{k: v for k, v in kw.items() if k in ("max_gap_s", "smoothing")})
     units = {k: v for k, v in kw.items() if k in ("acc_unit", "gyro_unit")}
     if chunk is None:
         out = rec.push_timestamped(t, acc, gyro, **units)
@@ -152,7 +152,7 @@ def test_push_timestamped_recovers_labels_from_100hz_and_jittered_50hz(excerpt, 
     acc100, gyro100 = resample_poly(acc, 2, 1, axis=0), resample_poly(gyro, 2, 1, axis=0)
     t100 = np.arange(len(acc100)) / 100.0
     preds100, rec = run_timestamped(t100, acc100, gyro100, chunk=37)
-    assert rec._resampler.filtered_ and rec.gaps == []
+    assert rec.resampler.filtered_ and rec.gaps == []
     agree100 = _agreement(preds100, clean)
     # ~50 Hz with +-2 ms jitter: values interpolated from the 50 Hz signal at the jittered times.
     rng = np.random.default_rng(7)
@@ -162,7 +162,7 @@ def test_push_timestamped_recovers_labels_from_100hz_and_jittered_50hz(excerpt, 
     accj = np.column_stack([np.interp(tj, t50, acc[:, i]) for i in range(3)])
     gyroj = np.column_stack([np.interp(tj, t50, gyro[:, i]) for i in range(3)])
     predsj, recj = run_timestamped(tj, accj, gyroj, chunk=5)
-    assert not recj._resampler.filtered_ and recj.gaps == []
+    assert not recj.resampler.filtered_ and recj.gaps == []
     agreej = _agreement(predsj, clean)
     print(f"\nlabel agreement with the clean 50 Hz stream: 100 Hz {agree100:.3f} "
           f"({len(preds100)} windows), jittered 50 Hz {agreej:.3f} ({len(predsj)} windows)")
@@ -204,7 +204,7 @@ def test_gap_longer_than_max_gap_is_reported_and_its_windows_are_invalid(excerpt
 def test_backwards_or_repeated_time_is_refused_and_the_stream_is_unchanged(excerpt, clean):
     acc, gyro = excerpt
     t = np.arange(N) / 50.0
-    rec = Recognizer()
+    rec = Recognizer(timestamped=True)
     out = rec.push_timestamped(t[:1000], acc[:1000], gyro[:1000])
     bad = t[1000:1010].copy()
     bad[5] = bad[3]
@@ -227,7 +227,7 @@ def test_units_m_s2_and_deg_s_give_the_same_predictions(excerpt):
         np.testing.assert_allclose(list(a.probabilities.values()), list(b.probabilities.values()),
                                    atol=1e-5)
     with pytest.raises(StreamError, match="unknown acceleration unit 'm/s2'"):
-        Recognizer().push_timestamped(t[:5], acc[:5], gyro[:5], acc_unit="m/s2")
+        Recognizer(timestamped=True).push_timestamped(t[:5], acc[:5], gyro[:5], acc_unit="m/s2")
 
 
 # ------------------------------------------------------------------ smoothing
@@ -317,7 +317,7 @@ def test_runtime_imports_no_training_stack():
         import numpy as np
         from har.runtime import Recognizer
         rng = np.random.default_rng(0)
-        rec = Recognizer(smoothing="ema")
+        rec = Recognizer(smoothing="ema", timestamped=True)
         t = np.arange(400) / 100.0
         preds = rec.push_timestamped(t, rng.normal(size=(400, 3)), rng.normal(size=(400, 3)))
         preds += rec.flush()
@@ -328,3 +328,123 @@ def test_runtime_imports_no_training_stack():
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "clean"
+
+
+# ------------------------------------------------------------------ one resampler, two clocks, long holes
+
+def test_two_clocks_equal_one_clock_when_the_times_agree(excerpt):
+    acc, gyro = excerpt
+    t = np.arange(len(acc)) / 50.0
+    one = OnlineResampler(input_rate_hz=50)
+    a1, g1, _ = one.push(t, acc, gyro)
+    two = OnlineResampler(input_rate_hz=50)
+    a2, g2, _ = two.push(t, acc, gyro, gyro_t=t)
+    np.testing.assert_array_equal(a1, a2)
+    np.testing.assert_array_equal(g1, g2)
+
+
+def test_two_clocks_align_a_gyro_on_its_own_times(excerpt):
+    acc, gyro = excerpt
+    n = 3000
+    t50 = np.arange(n) / 50.0
+    t_acc = np.arange(2 * n) / 100.0                      # acc at 100 Hz
+    t_gyro = np.arange(n) / 50.0 + 0.007                  # gyro at 50 Hz, 7 ms late
+    acc100 = np.column_stack([np.interp(t_acc, t50, acc[:n, i]) for i in range(3)])
+    gyro_late = np.column_stack([np.interp(t_gyro, t50, gyro[:n, i]) for i in range(3)])
+    rs = OnlineResampler()
+    out_a, out_g = [], []
+    for i in range(0, n, 100):                             # interleaved chunks, as sensors deliver them
+        a, g, ev = rs.push(t_acc[2 * i:2 * i + 200], acc100[2 * i:2 * i + 200], gyro_late[i:i + 100],
+                           gyro_t=t_gyro[i:i + 100])
+        assert ev == []
+        out_a.append(a)
+        out_g.append(g)
+    A, G = np.concatenate(out_a), np.concatenate(out_g)
+    assert rs.t0 == pytest.approx(0.007) and len(A) == len(G) > n - 10
+    grid = rs.grid_time(np.arange(len(G)))
+    ref_g = np.column_stack([np.interp(grid, t_gyro, gyro_late[:, i]) for i in range(3)])
+    np.testing.assert_allclose(G, ref_g, atol=1e-12)       # gyro at 50 Hz: interpolated on its own clock
+    # acc at 100 Hz goes through the causal anti-alias filter (about 20 ms late): close, not equal.
+    err = np.abs(A - np.column_stack([np.interp(grid, t50, acc[:n, i]) for i in range(3)]))[20:]
+    assert rs._clocks[0].filtered_ and not rs._clocks[1].filtered_
+    assert np.median(err) < 0.01
+
+
+def test_a_stream_keeps_to_one_or_two_clocks():
+    rs = OnlineResampler()
+    t = np.arange(20) / 50.0
+    rs.push(t, np.zeros((20, 3)), np.zeros((20, 3)))
+    with pytest.raises(StreamError, match="one time base for acc and gyro"):
+        rs.push(t + 1, np.zeros((20, 3)), np.zeros((20, 3)), gyro_t=t + 1)
+
+
+def test_a_missing_gyro_is_refused_not_buffered_forever():
+    rs = OnlineResampler()
+    t = np.arange(5000) / 100.0
+    with pytest.raises(StreamError, match="no gyro sample"):
+        rs.push(t, np.zeros((5000, 3)), np.empty((0, 3)), gyro_t=np.empty(0))
+
+
+def test_a_clock_jump_is_a_gap_event_not_an_allocation(excerpt):
+    acc, gyro = excerpt
+    t = np.arange(1000) / 50.0
+    t[500:] += 1e9                                         # the phone's clock jumps by 31 years
+    rec = Recognizer(timestamped=True)
+    preds = rec.push_timestamped(t, acc[:1000], gyro[:1000]) + rec.flush()
+    (gap,) = rec.gaps
+    assert gap.n_missing_samples == pytest.approx(5e10, rel=1e-6)
+    assert gap.n_skipped_samples == gap.n_missing_samples - 257
+    assert rec.n_samples < 1000 + 300                      # the hole costs 257 NaN samples, not 5e10
+    valid = [p for p in preds if p.valid]
+    before = [p for p in valid if p.t_start < 100]
+    after = [p for p in valid if p.t_start > 1e9]
+    assert len(before) >= 5 and len(after) >= 4 and len(before) + len(after) == len(valid)
+    # Times stay on the caller's clock: the first clean window after the jump starts within a hop of it.
+    assert t[500] <= after[0].t_start < t[500] + 64 / 50.0
+    assert after[0].t_end - after[0].t_start == pytest.approx(128 / 50.0)
+
+
+def test_the_mode_is_fixed_when_the_recognizer_is_built(excerpt):
+    acc, gyro = excerpt
+    with pytest.raises(StreamError, match="takes timestamped samples"):
+        Recognizer(timestamped=True).push(acc[:10], gyro[:10])
+    with pytest.raises(StreamError, match="takes 50 Hz samples"):
+        Recognizer().push_timestamped(np.arange(10) / 50.0, acc[:10], gyro[:10])
+    with pytest.raises(StreamError, match="needs on_nonfinite='gap'"):
+        Recognizer(timestamped=True, on_nonfinite="raise")
+
+
+def test_implausible_samples_make_their_windows_invalid(excerpt):
+    acc, gyro = excerpt
+    acc = acc[:1000].copy()
+    acc[300] = 1e300                                       # no phone measures that
+    gyro = gyro[:1000].copy()
+    gyro[700, 1] = 40.0                                    # beyond 2000 deg/s
+    rec = Recognizer()
+    preds = rec.push(acc, gyro) + rec.flush()
+    assert rec.n_implausible == 2
+    for p in preds:
+        touches = p.start <= 300 < p.end + 1 or p.start <= 700 < p.end + 1
+        assert p.valid != touches, p
+        assert all(np.isfinite(list(p.probabilities.values()))) == p.valid
+    assert sum(p.valid for p in preds) > 5
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="peak RSS read from /proc")
+def test_one_push_of_an_hour_stays_in_bounded_memory():
+    code = textwrap.dedent("""
+        import numpy as np, resource
+        from har.runtime import Recognizer
+        rec = Recognizer()
+        rng = np.random.default_rng(0)
+        n = 50 * 3600                                      # one hour at 50 Hz
+        acc = np.tile([0.0, 0.0, 1.0], (n, 1)) + rng.normal(0, 0.05, (n, 3))
+        gyro = rng.normal(0, 0.1, (n, 3))
+        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        preds = rec.push(acc, gyro) + rec.flush()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print(len(preds), (peak - base) / 1024)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert int(out[0]) == len(regular_starts(50 * 3600))
+    assert float(out[1]) < 60, f"one push of an hour grew the process by {out[1]} MB"

@@ -410,7 +410,7 @@ def main(argv=None) -> int:
         if len(source) == 0:
             raise SourceError(source.name, "no samples")
         speed = None if args.fast else (args.speed or auto_speed(source.duration_s))
-        recognizer = Recognizer(model)
+        recognizer = Recognizer(model, timestamped=source.timestamped)
         if args.json:
             view, report = JsonView(source, sys.stdout), sys.stderr
         elif sys.stdout.isatty() and os.environ.get("TERM") != "dumb":

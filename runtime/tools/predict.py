@@ -44,7 +44,7 @@ def predict_source(source, model) -> list:
     """All predictions of one replay source (whole recording pushed at once, then flushed)."""
     from ..recognizer import Recognizer
 
-    recognizer = Recognizer(model)
+    recognizer = Recognizer(model, timestamped=source.timestamped)
     preds = source.push(recognizer, 0, len(source)) + recognizer.flush()
     expected = source.expected_windows(recognizer.n_samples)
     if len(preds) != expected:   # an engine bug, not bad input: say so loudly

@@ -11,7 +11,10 @@ Readers, replay and batch prediction live in ``har.runtime.tools``, which this p
 from .errors import HarError, ModelError, SourceError, StreamError
 from .model import ActivityModel, bundled_model_path, load_model
 from .online_resample import GapEvent, OnlineResampler
+from .calibration import Calibration, Step
+from .personalize import PersonalizeError
 from .recognizer import Prediction, Recognizer
 
 __all__ = ["Recognizer", "Prediction", "GapEvent", "OnlineResampler", "ActivityModel", "load_model",
-           "bundled_model_path", "HarError", "ModelError", "SourceError", "StreamError"]
+           "bundled_model_path", "HarError", "ModelError", "SourceError", "StreamError", "Calibration", "Step",
+           "PersonalizeError"]

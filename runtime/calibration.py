@@ -34,6 +34,8 @@ from .errors import StreamError
 from .personalize import TRAIN_HOP, PersonalModel, UserWindows, personalize, windows_in
 from .placement import SETTLE_S, gravity_directions, settled
 
+__all__ = ["Calibration", "Step", "DEFAULT_STEPS"]
+
 
 @dataclass(frozen=True)
 class Step:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["fine_tune", "standardiser", "softmax", "SD_FLOOR"]
+
 #: Floor on a feature's standard deviation, as a fraction of the median one: a feature that is
 #: (nearly) constant in the user's data must not get a huge standardised weight budget.
 SD_FLOOR = 0.1

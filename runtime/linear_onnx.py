@@ -30,6 +30,8 @@ from har.features.scale import RAW_MAX, RAW_MIN
 from .errors import ModelError
 from .files import atomic_write
 
+__all__ = ["LinearModel", "GatedModel", "parse_any", "parse_model", "read_model", "serialize_model", "write_model"]
+
 PRODUCER = "har-engine"
 OPSET = 13
 IR_VERSION = 8

@@ -50,6 +50,9 @@ from .finetune import softmax
 from .linear_onnx import PRODUCER, GatedModel, LinearModel, parse_any, serialize_model
 from .placement import PlacementReference
 
+__all__ = ["personalize", "PersonalizeError", "PersonalModel", "UserWindows", "check_windows", "model_input",
+           "read_base", "time_halves", "windows_in", "LAM", "MIN_WINDOWS", "TRAIN_HOP"]
+
 LAM = 1e-3
 N_ITER = 300
 #: Hop of the windows a personal model is fitted on (samples): denser than the runtime's 64.

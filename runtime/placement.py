@@ -25,6 +25,9 @@ import numpy as np
 
 from har.features import FEATURE_NAMES, HOP, SAMPLE_RATE_HZ
 
+__all__ = ["PlacementReference", "SettleState", "gravity_directions", "cover", "settled", "SETTLE_S", "JUMP_DEG",
+           "COVER_RADIUS_DEG", "MARGIN_DEG"]
+
 GRAVITY_COLUMNS = tuple(FEATURE_NAMES.index(f"tGravityAcc-mean()-{a}") for a in "XYZ")
 COVER_RADIUS_DEG = 15.0
 MARGIN_DEG = 15.0

@@ -364,6 +364,31 @@ def test_set_model_keeps_the_stream_state(tmp_path, sample_recording, sample_win
         assert a.probabilities == pytest.approx(b.probabilities, abs=1e-6)
 
 
+def test_personal_model_on_the_phone_loads_no_training_or_tool_module(tmp_path):
+    import subprocess
+    import sys
+
+    code = f"""
+import sys, numpy as np
+from har.runtime import Calibration, Recognizer
+from har.runtime.linear_onnx import read_model, serialize_model
+from har.runtime.model import bundled_model_path
+from har.runtime.finetune import fine_tune
+base = read_model(bundled_model_path())
+X = np.random.default_rng(0).normal(size=(50, 561))
+W, b = fine_tune(base.weights, base.bias, base.class_ids, X, np.repeat([4, 5], 25), lam=1e-3)
+base.weights, base.bias = W, b
+open({str(tmp_path / 'p.onnx')!r}, 'wb').write(serialize_model(base))
+rec = Recognizer({str(tmp_path / 'p.onnx')!r})
+cal = Calibration(rec)
+bad = sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'skl2onnx', 'onnx', 'pandas')
+             or m.startswith('har.model') or m.startswith('har.runtime.tools'))
+print(','.join(bad))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == ""
+
+
 # ------------------------------------------------------------------------------- har update (CI)
 
 def test_har_update_small_added_set(tmp_path, hapt_recordings, capsys):

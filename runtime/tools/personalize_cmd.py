@@ -18,6 +18,8 @@ from ..model import bundled_model_path
 from ..personalize import personalize
 from ..units import ACC_UNITS, GYRO_UNITS
 
+__all__ = ["add_parser", "run"]
+
 
 def add_parser(sub):
     p = sub.add_parser("personalize", help="adapt the model to your own labelled recordings",

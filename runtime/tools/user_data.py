@@ -22,6 +22,8 @@ from ..placement import gravity_directions, settled
 from .labels import window_labels
 from .sources import load_file, load_npz, load_raw, _RAW_NAME
 
+__all__ = ["load_labelled", "recording_windows", "read_user_windows"]
+
 
 def load_labelled(path, *, acc_unit=None, gyro_unit=None):
     """A recording on the 50 Hz grid with its per-sample labels; refuses a file without labels."""

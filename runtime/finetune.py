@@ -25,14 +25,21 @@ __all__ = ["fine_tune", "standardiser", "softmax", "SD_FLOOR"]
 SD_FLOOR = 0.1
 
 
-def standardiser(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-feature centre and spread of ``X`` (n, D): mean and floored standard deviation."""
+def standardiser(X: np.ndarray, unit: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature centre and spread of ``X`` (n, D): mean and floored standard deviation.
+
+    ``unit`` (D,) is each feature's natural range (e.g. its published span): the floor is
+    ``SD_FLOOR`` times the median spread measured in those units, so that the result does not
+    depend on the units the features come in. Default: all ones.
+    """
     X = np.asarray(X, dtype=np.float64)
+    unit = np.ones(X.shape[1]) if unit is None else np.asarray(unit, dtype=np.float64)
     mean = X.mean(axis=0)
     sd = X.std(axis=0)
-    positive = sd[sd > 0]
-    floor = SD_FLOOR * (np.median(positive) if positive.size else 1.0)
-    return mean, np.maximum(sd, floor if floor > 0 else 1.0)
+    relative = sd / unit
+    positive = relative[relative > 0]
+    floor = SD_FLOOR * (np.median(positive) if positive.size else 1.0) * unit
+    return mean, np.maximum(sd, np.where(floor > 0, floor, unit))
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -43,7 +50,7 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def fine_tune(weights: np.ndarray, bias: np.ndarray, class_ids, X: np.ndarray, y: np.ndarray, *,
-              lam: float, n_iter: int = 300) -> tuple[np.ndarray, np.ndarray]:
+              lam: float, n_iter: int = 300, unit: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Weights and bias fitted to ``(X, y)`` with an L2 pull toward ``(weights, bias)``.
 
     Parameters
@@ -61,6 +68,8 @@ def fine_tune(weights: np.ndarray, bias: np.ndarray, class_ids, X: np.ndarray, y
         Strength of the pull to the base model (> 0), in the standardised space.
     n_iter : int
         Gradient steps.
+    unit : ndarray, shape (D,), optional
+        Each feature's natural range in the input space (see :func:`standardiser`).
 
     Returns
     -------
@@ -85,7 +94,7 @@ def fine_tune(weights: np.ndarray, bias: np.ndarray, class_ids, X: np.ndarray, y
     recorded = onehot.sum(axis=0) > 0
     sample_w = (1.0 / onehot.sum(axis=0)[index]) / recorded.sum()     # sums to 1, classes equal
 
-    mean, sd = standardiser(X)
+    mean, sd = standardiser(X, unit)
     Z = (X - mean) / sd
     # The base model in the standardised space: W0 x + b0 = (W0 sd) z + (b0 + W0 mean).
     Wz0 = W0 * sd

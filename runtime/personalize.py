@@ -51,7 +51,7 @@ from .linear_onnx import PRODUCER, GatedModel, LinearModel, parse_any, serialize
 from .placement import PlacementReference
 
 __all__ = ["personalize", "PersonalizeError", "PersonalModel", "UserWindows", "check_windows", "model_input",
-           "read_base", "time_halves", "windows_in", "LAM", "MIN_WINDOWS", "TRAIN_HOP"]
+           "read_base", "time_halves", "windows_in", "feature_unit", "LAM", "MIN_WINDOWS", "TRAIN_HOP"]
 
 LAM = 1e-3
 N_ITER = 300
@@ -189,6 +189,13 @@ def model_input(X_raw: np.ndarray, feature_scale: str) -> np.ndarray:
     return np.clip(X, np.where(np.isneginf(X), RAW_MIN, -np.inf), np.where(np.isposinf(X), RAW_MAX, np.inf))
 
 
+def feature_unit(feature_scale: str) -> np.ndarray:
+    """Each feature's published span in a model's input space: the units the fine-tuning floors spreads in."""
+    if feature_scale == SCALE_OFFICIAL:
+        return np.full(len(RAW_MIN), 2.0)
+    return np.asarray(RAW_MAX - RAW_MIN, dtype=np.float64)
+
+
 def check_windows(windows: UserWindows, class_ids, class_names) -> dict[str, int]:
     """Refuse data that cannot train a personal model; return windows per class name.
 
@@ -320,11 +327,12 @@ def personalize(base_path, windows: UserWindows, *, lam: float = LAM, n_iter: in
     def predict(W, b, X):
         return id_arr[np.argmax(X @ W.T + b, axis=1)]
 
+    unit = feature_unit(scale)
     fold = time_halves(windows)
     pred_before, pred_after, scored = [], [], []
     for k in (0, 1):
         fit, test = fold == 1 - k, fold == k
-        W, b = fine_tune(base.weights, base.bias, ids, Xm[fit], y[fit], lam=lam, n_iter=n_iter)
+        W, b = fine_tune(base.weights, base.bias, ids, Xm[fit], y[fit], lam=lam, n_iter=n_iter, unit=unit)
         pred_before.append(_predict_parent(parent, Xm[test]))
         pred_after.append(predict(W, b, Xm[test]))
         scored.append(y[test])
@@ -335,7 +343,7 @@ def personalize(base_path, windows: UserWindows, *, lam: float = LAM, n_iter: in
     if fallback:
         W, b = base.weights, base.bias
     else:
-        W, b = fine_tune(base.weights, base.bias, ids, Xm, y, lam=lam, n_iter=n_iter)
+        W, b = fine_tune(base.weights, base.bias, ids, Xm, y, lam=lam, n_iter=n_iter, unit=unit)
 
     reference = PlacementReference.from_windows(windows.X)
     parent_reference = PlacementReference.from_metadata(base.metadata)

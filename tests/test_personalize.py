@@ -133,6 +133,24 @@ def test_fine_tune_learns_the_user_and_keeps_unrecorded_rows(sample_windows):
     assert np.abs(W_stiff - base.weights).max() < np.abs(W - base.weights).max() / 100
 
 
+def test_fine_tune_does_not_depend_on_the_feature_scale(sample_windows):
+    """The same model on raw features or on the official scale fine-tunes to the same classifier."""
+    from har.features import to_official_scale
+    from har.features.scale import RAW_MAX, RAW_MIN
+    from har.runtime.personalize import feature_unit, model_input
+
+    base = read_model(bundled_model_path())
+    assert base.metadata["feature_scale"] == "raw"
+    Xr = model_input(sample_windows.X, "raw")
+    half_span = (RAW_MAX - RAW_MIN) / 2
+    W_off, b_off = base.weights * half_span, base.bias + base.weights @ (half_span + RAW_MIN)
+    Wr, br = fine_tune(base.weights, base.bias, base.class_ids, Xr, sample_windows.y, lam=1e-3,
+                       unit=feature_unit("raw"))
+    Wo, bo = fine_tune(W_off, b_off, base.class_ids, to_official_scale(Xr), sample_windows.y, lam=1e-3,
+                       unit=feature_unit("uci_official_minmax"))
+    np.testing.assert_allclose(Xr @ Wr.T + br, to_official_scale(Xr) @ Wo.T + bo, atol=1e-8)
+
+
 # ------------------------------------------------------------------------------- settling, placement
 
 def test_settled_drops_the_first_seconds_and_after_a_gravity_jump():

@@ -67,6 +67,25 @@ LABEL_NAMES = {UNLABELLED: "NONE", **{a.id: a.name for a in ACTIVITIES}}
 ACTIVITY_BY_ID = {a.id: a for a in ACTIVITIES}
 #: name -> Activity.
 ACTIVITY_BY_NAME = {a.name: a for a in ACTIVITIES}
+_WORDS = {word: a.id for a in ACTIVITIES for word in (a.name, *a.synonyms)}
+
+
+def activity_id(text: str) -> int | None:
+    """Activity id of a label as people write it: "walking", "upstairs", "Walking-Upstairs", "5", "-1".
+
+    Returns None for a text that names no activity of the table (nor the unlabelled id -1).
+
+    >>> activity_id("walking upstairs"), activity_id("sit"), activity_id("-1"), activity_id("jogging")
+    (2, 4, -1, None)
+    """
+    s = str(text).strip()
+    try:
+        value = int(s)
+    except ValueError:
+        return _WORDS.get("_".join(s.upper().replace("-", " ").replace("_", " ").split()))
+    return value if value == UNLABELLED or value in ACTIVITY_BY_ID else None
+
+
 #: The classes the models predict (the six activities of UCI HAR).
 MODEL_CLASS_IDS = (1, 2, 3, 4, 5, 6)
 MODEL_CLASS_NAMES = tuple(ACTIVITY_BY_ID[c].name for c in MODEL_CLASS_IDS)

@@ -18,6 +18,7 @@ _EXPORTS = {
     "GapEvent": "online_resample", "OnlineResampler": "online_resample",
     "ActivityModel": "model", "load_model": "model", "bundled_model_path": "model",
     "HarError": "errors", "ModelError": "errors", "SourceError": "errors", "StreamError": "errors",
+    "Calibration": "calibration", "Step": "calibration", "PersonalizeError": "personalize",
 }
 __all__ = list(_EXPORTS)
 

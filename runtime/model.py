@@ -16,6 +16,7 @@ from har.features.contract import (META_CLASS_IDS, META_CLASS_NAMES, META_FEATUR
                                    REQUIRED_META, SCALE_OFFICIAL, SCALE_RAW)
 
 from .errors import ModelError
+from .placement import PlacementReference
 
 __all__ = ["ActivityModel", "load_model", "bundled_model_path", "FEATURE_SCALE"]
 
@@ -74,6 +75,11 @@ class ActivityModel:
         self.metadata = meta
         self.class_ids = tuple(int(c) for c in json.loads(meta[META_CLASS_IDS]))
         self.class_names = tuple(json.loads(meta[META_CLASS_NAMES]))
+        try:
+            #: The gravity directions the model was trained on, or None when the file does not say.
+            self.placement = PlacementReference.from_metadata(meta)
+        except (ValueError, TypeError) as exc:
+            raise ModelError(f"{where}: unreadable placement reference in its metadata ({exc})") from None
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Class ids and probabilities of feature rows.

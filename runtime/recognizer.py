@@ -39,6 +39,13 @@ class Prediction:
         Per-class probability, summing to 1 (all NaN for an invalid window).
     valid : bool
         False when the window touched missing samples: no activity is claimed for it.
+    placement_ok : bool or None
+        Whether the window's gravity direction (phone orientation) is like one the model was
+        trained on (within the model's ``placement_max_angle_deg`` of a reference direction, see
+        ``har.runtime.placement``). False: the phone sits in a way the model never saw, so its
+        label is a guess; an app can ask the user to calibrate for this placement
+        (``har.runtime.calibration``). None when the model carries no reference or the window is
+        invalid.
     """
 
     start: int
@@ -49,6 +56,7 @@ class Prediction:
     label_id: int
     probabilities: dict
     valid: bool = True
+    placement_ok: bool | None = None
 
     @property
     def confidence(self) -> float:
@@ -235,6 +243,27 @@ class Recognizer:
         """The :class:`OnlineResampler` of a timestamped stream (its rate, filter, origin), else None."""
         return self._resample.resampler if self._resample is not None else None
 
+    def set_model(self, model: ActivityModel | str | None) -> None:
+        """Switch to another model from the next window on, keeping the stream.
+
+        The filters, buffered samples, resampler and gap history stay as they are, so the next
+        prediction comes at the usual time (no 2.56 s refill). The smoother keeps its history when
+        both models have the same classes (a personal model of this one), and restarts otherwise.
+
+        Parameters
+        ----------
+        model : ActivityModel, path or None
+            As for the constructor (None: the bundled model).
+        """
+        new = model if isinstance(model, ActivityModel) else load_model(model)
+        with self._lock:
+            if self._smooth is not None and new.class_ids != self.model.class_ids:
+                self._smooth = SmoothingStage(self._smooth.smoother, new.class_ids)
+                self._smooth.reset()
+            self.model = new
+            self._model = ModelStage(new)
+            self._names = dict(zip(new.class_ids, new.class_names))
+
     @property
     def n_samples(self) -> int:
         """50 Hz samples received so far."""
@@ -264,13 +293,15 @@ class Recognizer:
             t_start = (starts / self.rate_hz).tolist()
             t_end = ((starts + WINDOW) / self.rate_hz).tolist()
         names, ids = self._names, self.model.class_ids
+        placed = [None] * len(starts) if scores.placement is None else \
+            [None if np.isnan(v) else bool(v) for v in scores.placement.tolist()]
         out = []
         for i, (s, ok, lab, p) in enumerate(zip(starts.tolist(), scores.valid.tolist(),
                                                 scores.label_ids.tolist(), scores.proba.tolist())):
             out.append(Prediction(
                 start=s, end=s + WINDOW, t_start=t_start[i], t_end=t_end[i],
                 label=names[lab] if ok else UNKNOWN, label_id=lab if ok else 0,
-                probabilities={names[c]: float(v) for c, v in zip(ids, p)}, valid=ok))
+                probabilities={names[c]: float(v) for c, v in zip(ids, p)}, valid=ok, placement_ok=placed[i]))
         return out
 
 

@@ -55,12 +55,17 @@ class Windows:
 
 @dataclass(frozen=True)
 class Scores:
-    """Per-window class scores: starts (k,), valid (k,) bool, label_ids (k,) int64, proba (k, K)."""
+    """Per-window class scores: starts (k,), valid (k,) bool, label_ids (k,) int64, proba (k, K).
+
+    ``placement`` (k,) float: 1 where the window's gravity direction is one the model knows, 0 where
+    it is not, NaN when unknown (invalid window, or a model without a placement reference).
+    """
 
     starts: np.ndarray
     valid: np.ndarray
     label_ids: np.ndarray
     proba: np.ndarray
+    placement: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -155,9 +160,12 @@ class ModelStage:
         valid = ~np.isnan(windows.X).all(axis=1) if k else np.zeros(0, dtype=bool)
         labels = np.zeros(k, dtype=np.int64)
         proba = np.full((k, len(self.model.class_ids)), np.nan)
+        placement = np.full(k, np.nan)
         if valid.any():
             labels[valid], proba[valid] = self.model.predict(windows.X[valid])
-        return Scores(windows.starts, valid, labels, proba)
+            if self.model.placement is not None:
+                placement[valid] = self.model.placement.check(windows.X[valid])
+        return Scores(windows.starts, valid, labels, proba, placement)
 
     def flush(self) -> Scores:
         return self.push(_NO_WINDOWS)
@@ -180,7 +188,7 @@ class SmoothingStage:
             proba[i] = self.smoother.update_one(proba[i])
             if scores.valid[i]:
                 labels[i] = self.class_ids[self.smoother.label_]
-        return Scores(scores.starts, scores.valid, labels, proba)
+        return Scores(scores.starts, scores.valid, labels, proba, scores.placement)
 
     def flush(self) -> Scores:
         return Scores(np.empty(0, dtype=np.int64), np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64),

@@ -125,6 +125,7 @@ def test_train_from_published_features_gives_a_model_the_runtime_accepts(tmp_pat
     rec = Recognizer(str(out))
     preds = rec.push(acc[:1000], gyro[:1000]) + rec.flush()
     assert len(preds) == len(range(0, 1000 - 128, 64))
+    assert rec.model.placement is not None and sum(p.placement_ok is True for p in preds) > len(preds) // 2
     assert har(["evaluate", "--model", str(out), "--uci-features", str(tmp_path / "UCI HAR Dataset")]) == 0
     metrics = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert metrics["accuracy"] > 0.9

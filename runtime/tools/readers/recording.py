@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from har.features.contract import ACTIVITIES, ACTIVITY_BY_NAME, UNLABELLED
+from har.features.contract import UNLABELLED, activity_id
 
 from ...errors import SourceError
 
@@ -143,27 +143,6 @@ class Annotations:
         ok[ok] = times[ok] < self.end[idx[ok]]
         out[ok] = self.labels[idx[ok]]
         return out
-
-
-_ALIASES = {word: a.id for a in ACTIVITIES for word in (a.name, *a.synonyms)}
-
-
-def activity_id(text: str) -> int | None:
-    """Activity id of a label as people write it: "walking", "upstairs", an activity's name, "5", "-1".
-
-    Returns None for a text that names no activity of the engine's table.
-    """
-    s = text.strip()
-    try:
-        value = int(s)
-    except ValueError:
-        key = "_".join(s.upper().replace("-", " ").replace("_", " ").split())
-        if key in ACTIVITY_BY_NAME:
-            return ACTIVITY_BY_NAME[key].id
-        return _ALIASES.get(key)
-    if value == UNLABELLED or 1 <= value <= len(ACTIVITIES):
-        return value
-    return None
 
 
 def check_increasing(name: str, column: str, chunks: Iterator[RawChunk]) -> Iterator[RawChunk]:

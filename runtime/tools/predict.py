@@ -6,6 +6,10 @@ Inputs: the engine CSV and recorder exports (anything ``read_any`` reads), offic
 ``acc_expXX_userYY.txt`` files (with their ``gyro_`` sibling), and ``.npz`` files holding ``acc``
 and ``gyro`` (n, 3) at 50 Hz in g and rad/s.
 
+``--out -`` writes the CSV to standard output. The output may never be one of the inputs (the same
+file under any name, through symbolic or hard links, or a file inside an input folder), and a
+read-only or non-regular output (a folder, a device, a fifo) is refused before any work.
+
 Output columns: ``source,start_s,end_s,label,valid,p_WALKING,...,p_LAYING`` (one row per window;
 start and end in seconds since the recording's first sample; probabilities empty for an invalid
 window, one that touched a gap). The file is written to a temporary file beside ``--out`` and
@@ -18,6 +22,9 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
+import re
+import stat
 import sys
 from pathlib import Path
 
@@ -26,6 +33,12 @@ from har.features.errors import HarError
 from ..errors import SourceError, StreamError
 from ..files import atomic_write
 from ..units import ACC_UNITS, GYRO_UNITS
+from .archives import ARCHIVE_ERRORS, describe_archive_error
+from .progress import Progress
+
+#: ``--out`` value meaning standard output.
+STDOUT = "-"
+_RAW_ACC = re.compile(r"^acc_exp\d+_user\d+\.txt$")
 
 
 def add_parser(sub):
@@ -33,10 +46,12 @@ def add_parser(sub):
                        description="Per-window activity predictions of recordings, written as one CSV.")
     p.add_argument("files", nargs="+", metavar="FILE",
                    help="engine CSV, Sensor Logger folder/zip, phyphox, HyperIMU, RawData acc_ file or .npz")
-    p.add_argument("--out", required=True, metavar="CSV", help="output CSV (replaced atomically)")
+    p.add_argument("--out", required=True, metavar="CSV",
+                   help="output CSV (replaced atomically; never one of the inputs), or - for standard output")
     p.add_argument("--model", metavar="PATH", help="ONNX model (default: the bundled one)")
     p.add_argument("--acc-unit", choices=ACC_UNITS, help="acc unit of engine CSV inputs (default g)")
     p.add_argument("--gyro-unit", choices=GYRO_UNITS, help="gyro unit of engine CSV inputs (default rad/s)")
+    p.add_argument("--quiet", action="store_true", help="no progress display over many files")
     return p
 
 
@@ -70,37 +85,120 @@ def write_atomic(path: Path, header: list[str], rows: list[list]) -> None:
     atomic_write(path, buf.getvalue())
 
 
+def _input_paths(name: str) -> list[Path]:
+    """The files an input name reads: itself, and for a RawData acc_ file its gyro_ sibling and labels.txt."""
+    path = Path(name)
+    paths = [path]
+    if _RAW_ACC.match(path.name):
+        paths += [path.with_name("gyro_" + path.name[len("acc_"):]), path.with_name("labels.txt")]
+    return paths
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)           # also hard links and every symlink route
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def check_output(out: str, inputs: list[str]) -> Path | None:
+    """The output path after the checks that must pass before any work; None for standard output.
+
+    Parameters
+    ----------
+    out : str
+        The ``--out`` value; ``-`` is standard output.
+    inputs : list of str
+        The input files and folders as given.
+
+    Raises
+    ------
+    SourceError
+        The output is one of the inputs (any name, link or hard link, or inside an input folder),
+        a folder, a device, a fifo, read-only, or in a folder that is missing or not writable.
+    """
+    if out == STDOUT:
+        return None
+    path = Path(out)
+    for name in inputs:
+        for source in _input_paths(name):
+            if _same_file(path, source):
+                raise SourceError(out, f"is the input {source}; predictions would overwrite the recording: "
+                                       f"choose another --out")
+            try:
+                if source.is_dir() and path.resolve().is_relative_to(source.resolve()):
+                    raise SourceError(out, f"is inside the input folder {source}; choose an --out elsewhere")
+            except OSError:
+                pass
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise SourceError(out, f"cannot be checked as an output ({exc.strerror})") from None
+    if st is not None:
+        if not stat.S_ISREG(st.st_mode):
+            kind = ("a folder" if stat.S_ISDIR(st.st_mode) else "a fifo" if stat.S_ISFIFO(st.st_mode)
+                    else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a regular file")
+            raise SourceError(out, f"is {kind}; --out must be a CSV file path (or - for standard output)")
+        # No write bit at all means read-only even for a user (root) whom access() would let through.
+        if not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK):
+            raise SourceError(out, "is read-only; not replacing it (make it writable or choose another --out)")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise SourceError(out, "the output folder does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SourceError(out, f"the output folder {folder} is not writable")
+    return path
+
+
+def _one_line(exc: BaseException, name: str) -> str:
+    if isinstance(exc, ARCHIVE_ERRORS):
+        return f"{name}: corrupt or truncated file ({describe_archive_error(exc)})"
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def run(args) -> int:
     from ..model import load_model
     from .sources import load_any_input
 
-    out = Path(args.out)
-    if not out.parent.is_dir() and str(out.parent):
-        raise SourceError(str(out), "the output folder does not exist")
+    out = check_output(args.out, args.files)      # before any work: never clobber an input
     model = load_model(args.model)        # a bad model fails everything: cli.main reports it
     class_names = list(model.class_names)
     header = ["source", "start_s", "end_s", "label", "valid", *(f"p_{c}" for c in class_names)]
     rows, failed, windows, invalid = [], [], 0, 0
-    for name in args.files:
-        try:
-            source = load_any_input(name, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit)
-            if len(source) == 0:
-                raise SourceError(name, "no samples")
-            preds = predict_source(source, model)
-        except (HarError, OSError) as exc:
-            message = " ".join(str(exc).split()) or type(exc).__name__
-            print(f"har predict: {message}", file=sys.stderr)
-            failed.append(name)
-            continue
-        rows.extend(rows_of(name, preds, class_names))
-        windows += len(preds)
-        invalid += sum(not p.valid for p in preds)
+    quiet = getattr(args, "quiet", False)
+    with Progress("har predict", len(args.files), unit="files", quiet=quiet or len(args.files) < 2) as bar:
+        for name in args.files:
+            try:
+                source = load_any_input(name, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit)
+                if len(source) == 0:
+                    raise SourceError(name, "no samples")
+                preds = predict_source(source, model)
+            except (HarError, OSError) + ARCHIVE_ERRORS as exc:
+                # A corrupt archive is bad input like any other: report it, keep the other files.
+                bar.message(f"har predict: {_one_line(exc, name)}")
+                failed.append(name)
+                bar.advance()
+                continue
+            rows.extend(rows_of(name, preds, class_names))
+            windows += len(preds)
+            invalid += sum(not p.valid for p in preds)
+            bar.advance()
     ok = len(args.files) - len(failed)
-    if ok:
+    if ok and out is None:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        sys.stdout.flush()
+        where = "-> standard output"
+    elif ok:
         write_atomic(out, header, rows)
         where = f"-> {out}"
     else:
-        where = f"nothing written ({out} left as it was)"
+        where = "nothing written" + (f" ({out} left as it was)" if out is not None else "")
     print(f"har predict: {ok} of {len(args.files)} file(s) predicted, {windows} windows "
           f"({invalid} invalid) {where}" + (f"; {len(failed)} failed" if failed else ""),
           file=sys.stderr)

@@ -113,6 +113,15 @@ class Progress:
         self.stream.write("\r" + line + pad)
         self.stream.flush()
 
+    def message(self, text: str) -> None:
+        """Print a line of text (a warning, an error) without breaking the bar: the bar is drawn below it."""
+        if self.enabled:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self._width = 0
+        print(text, file=self.stream, flush=True)
+        if self.enabled:
+            self._maybe_draw(force=True)
+
     def close(self) -> None:
         """Draw the final state and end the line (nothing when disabled)."""
         if self.enabled:

@@ -125,7 +125,7 @@ def check_output(out: str, inputs: list[str]) -> Path | None:
     for name in inputs:
         for source in _input_paths(name):
             if _same_file(path, source):
-                raise SourceError(out, f"is the input {source}; predictions would overwrite the recording: "
+                raise SourceError(out, f"is the input {source}; writing it would destroy the recording: "
                                        f"choose another --out")
             try:
                 if source.is_dir() and path.resolve().is_relative_to(source.resolve()):

@@ -12,7 +12,8 @@ read-only or non-regular output (a folder, a device, a fifo) is refused before a
 
 Output columns: ``source,start_s,end_s,label,valid,p_WALKING,...,p_LAYING`` (one row per window;
 start and end in seconds since the recording's first sample; probabilities empty for an invalid
-window, one that touched a gap). The file is written to a temporary file beside ``--out`` and
+window, one that touched a gap or a sample beyond the sensors' physical range, see
+``har.runtime.plausibility``; such windows are counted in the summary, with one warning per file). The file is written to a temporary file beside ``--out`` and
 renamed over it, so a reader never sees half a file. A file that cannot be read is reported on
 stderr with its name and line; the others are still processed, and the exit code is 1.
 """
@@ -28,10 +29,14 @@ import stat
 import sys
 from pathlib import Path
 
+import numpy as np
+
+from har.features import SAMPLE_RATE_HZ
 from har.features.errors import HarError
 
 from ..errors import SourceError, StreamError
 from ..files import atomic_write
+from ..plausibility import blank_implausible, describe_limits, windows_touching_times
 from ..units import ACC_UNITS, GYRO_UNITS
 from .archives import ARCHIVE_ERRORS, describe_archive_error
 from .progress import Progress
@@ -67,12 +72,50 @@ def predict_source(source, model) -> list:
     return preds
 
 
+def screen_implausible(source) -> np.ndarray:
+    """Turn a replay's physically impossible samples into missing ones; return their times.
+
+    The samples (see :mod:`har.runtime.plausibility`) become NaN rows, so the windows touching them
+    come out invalid like those touching a gap.
+
+    Returns
+    -------
+    ndarray, shape (m,), float64
+        Times (seconds, the replay's clock) of the samples blanked, increasing.
+    """
+    acc, gyro, mask = blank_implausible(source.acc, source.gyro)
+    if mask.any():
+        source.acc, source.gyro = acc, gyro
+    return np.asarray(source.t, dtype=np.float64)[mask]
+
+
+def implausible_windows(preds, flagged_t: np.ndarray, timestamped: bool) -> int:
+    """Invalid windows that touched a blanked implausible sample (at the times ``flagged_t``)."""
+    if len(flagged_t) == 0 or not preds:
+        return 0
+    # A resampled window also reads the raw samples just outside its grid span.
+    margin = 1.0 / SAMPLE_RATE_HZ if timestamped else 1e-9
+    touched = windows_touching_times(flagged_t, [p.t_start for p in preds], [p.t_end for p in preds], margin)
+    return int(sum(t and not p.valid for t, p in zip(touched.tolist(), preds)))
+
+
+def implausible_warning(name: str, n_windows: int) -> str:
+    """The one warning line for a recording with implausible samples."""
+    return (f"{name}: {n_windows} window(s) invalid: samples beyond the sensors' physical range "
+            f"({describe_limits()})")
+
+
+def reportable(p) -> bool:
+    """A window is shown as valid only with finite probabilities: never a NaN confidence."""
+    return bool(p.valid) and all(math.isfinite(v) for v in p.probabilities.values())
+
+
 def rows_of(name: str, preds, class_names) -> list[list[str]]:
     rows = []
     for p in preds:
-        probs = [("" if not p.valid or not math.isfinite(p.probabilities[c])
-                  else f"{p.probabilities[c]:.6f}") for c in class_names]
-        rows.append([name, f"{p.t_start:.2f}", f"{p.t_end:.2f}", p.label, int(p.valid), *probs])
+        ok = reportable(p)
+        probs = [f"{p.probabilities[c]:.6f}" if ok else "" for c in class_names]
+        rows.append([name, f"{p.t_start:.2f}", f"{p.t_end:.2f}", p.label if ok else "UNKNOWN", int(ok), *probs])
     return rows
 
 
@@ -168,7 +211,7 @@ def run(args) -> int:
     model = load_model(args.model)        # a bad model fails everything: cli.main reports it
     class_names = list(model.class_names)
     header = ["source", "start_s", "end_s", "label", "valid", *(f"p_{c}" for c in class_names)]
-    rows, failed, windows, invalid = [], [], 0, 0
+    rows, failed, windows, invalid, implausible = [], [], 0, 0, 0
     quiet = getattr(args, "quiet", False)
     with Progress("har predict", len(args.files), unit="files", quiet=quiet or len(args.files) < 2) as bar:
         for name in args.files:
@@ -176,6 +219,7 @@ def run(args) -> int:
                 source = load_any_input(name, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit)
                 if len(source) == 0:
                     raise SourceError(name, "no samples")
+                flagged = screen_implausible(source)
                 preds = predict_source(source, model)
             except (HarError, OSError) + ARCHIVE_ERRORS as exc:
                 # A corrupt archive is bad input like any other: report it, keep the other files.
@@ -185,7 +229,11 @@ def run(args) -> int:
                 continue
             rows.extend(rows_of(name, preds, class_names))
             windows += len(preds)
-            invalid += sum(not p.valid for p in preds)
+            invalid += sum(not reportable(p) for p in preds)
+            n_implausible = implausible_windows(preds, flagged, source.timestamped)
+            if n_implausible:
+                bar.message(f"har predict: warning: {implausible_warning(name, n_implausible)}")
+            implausible += n_implausible
             bar.advance()
     ok = len(args.files) - len(failed)
     if ok and out is None:
@@ -200,6 +248,7 @@ def run(args) -> int:
     else:
         where = "nothing written" + (f" ({out} left as it was)" if out is not None else "")
     print(f"har predict: {ok} of {len(args.files)} file(s) predicted, {windows} windows "
-          f"({invalid} invalid) {where}" + (f"; {len(failed)} failed" if failed else ""),
+          f"({invalid} invalid{f', {implausible} of them implausible' if implausible else ''}) {where}"
+          + (f"; {len(failed)} failed" if failed else ""),
           file=sys.stderr)
     return 1 if failed else 0

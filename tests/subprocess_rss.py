@@ -8,16 +8,28 @@ import sys
 import textwrap
 
 _FOOTER = """
-import json as _json, resource as _resource, sys as _sys
-_sys.stdout.write("\\n" + _json.dumps({"peak_rss_mb": _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss / 1024}))
+import json as _json, sys as _sys
+def _peak_mb():
+    # VmHWM belongs to this process's memory map alone; ru_maxrss would carry over the parent's
+    # peak across fork and exec (Linux keeps the larger of the two).
+    try:
+        with open("/proc/self/status") as _fh:
+            for _line in _fh:
+                if _line.startswith("VmHWM:"):
+                    return int(_line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource as _resource
+    return _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss / 1024
+_sys.stdout.write("\\n" + _json.dumps({"peak_rss_mb": _peak_mb()}))
 """
 
 
 def run_python(code: str, *, timeout: float = 120, env=None) -> tuple[subprocess.CompletedProcess, float]:
     """Run ``code`` in a child interpreter; return the finished process and its peak RSS in MB.
 
-    The child reports its own ``ru_maxrss`` on its last stdout line (Linux: KiB), so the number is
-    the child's alone, not the largest of every child this test process ever waited for. The
+    The child reports its own high-water mark (``VmHWM``) on its last stdout line, so the number is
+    the child's alone: not the parent's peak, not the largest of every child ever waited for. The
     code's own exceptions are caught and printed (type and message) so that the peak is still
     reported.
     """

@@ -32,6 +32,7 @@ ACC_LIMIT_G = 16.0
 GYRO_LIMIT_RAD_S = 35.0
 #: The reason given for a window that touched an implausible sample.
 IMPLAUSIBLE = "implausible"
+_BLOCK = 1 << 16
 
 
 def describe_limits(acc_limit_g: float = ACC_LIMIT_G, gyro_limit_rad_s: float = GYRO_LIMIT_RAD_S) -> str:
@@ -63,9 +64,14 @@ def implausible_samples(acc, gyro, *, acc_limit_g: float = ACC_LIMIT_G,
     gyro = np.asarray(gyro, dtype=np.float64)
     if acc.ndim != 2 or gyro.ndim != 2 or acc.shape[1] != 3 or gyro.shape[1] != 3 or len(acc) != len(gyro):
         raise ValueError(f"acc and gyro must both be (n, 3); got {acc.shape} and {gyro.shape}")
+    mask = np.zeros(len(acc), dtype=bool)
+    # In blocks: the temporaries stay a few MB whatever the recording's length.
     with np.errstate(invalid="ignore"):
-        # NaN compares False: a gap is not flagged.
-        return (np.abs(acc) > acc_limit_g).any(axis=1) | (np.abs(gyro) > gyro_limit_rad_s).any(axis=1)
+        for a in range(0, len(acc), _BLOCK):
+            b = a + _BLOCK
+            # NaN compares False: a gap is not flagged.
+            mask[a:b] = (np.abs(acc[a:b]) > acc_limit_g).any(axis=1) | (np.abs(gyro[a:b]) > gyro_limit_rad_s).any(axis=1)
+    return mask
 
 
 def blank_implausible(acc, gyro, **limits) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

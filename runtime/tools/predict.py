@@ -13,9 +13,11 @@ read-only or non-regular output (a folder, a device, a fifo) is refused before a
 Output columns: ``source,start_s,end_s,label,valid,p_WALKING,...,p_LAYING`` (one row per window;
 start and end in seconds since the recording's first sample; probabilities empty for an invalid
 window, one that touched a gap or a sample beyond the sensors' physical range, see
-``har.runtime.plausibility``; such windows are counted in the summary, with one warning per file). The file is written to a temporary file beside ``--out`` and
-renamed over it, so a reader never sees half a file. A file that cannot be read is reported on
-stderr with its name and line; the others are still processed, and the exit code is 1.
+``har.runtime.plausibility``; such windows are counted in the summary, with one warning per
+file). The file is written to a temporary file beside ``--out`` and renamed over it, so a reader
+never sees half a file. A file that cannot be read (a bad cell, a corrupt or truncated archive) is
+reported on stderr with its name and line; the others are still processed and written, and the
+exit code is 1.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from har.features import SAMPLE_RATE_HZ
+from har.features.contract import UNKNOWN
 from har.features.errors import HarError
 
 from ..errors import SourceError, StreamError
@@ -115,7 +118,7 @@ def rows_of(name: str, preds, class_names) -> list[list[str]]:
     for p in preds:
         ok = reportable(p)
         probs = [f"{p.probabilities[c]:.6f}" if ok else "" for c in class_names]
-        rows.append([name, f"{p.t_start:.2f}", f"{p.t_end:.2f}", p.label if ok else "UNKNOWN", int(ok), *probs])
+        rows.append([name, f"{p.t_start:.2f}", f"{p.t_end:.2f}", p.label if ok else UNKNOWN, int(ok), *probs])
     return rows
 
 

@@ -67,6 +67,12 @@ def test_a_range_index_of_1e15_rows_is_refused_in_one_line():
     assert "RangeIndex of 1000000000000000 rows" in message and "\n" not in message
 
 
+@pytest.mark.parametrize("stop", [10**30, -(10**40)])
+def test_a_range_index_beyond_machine_integers_is_refused(stop):
+    with pytest.raises(hapt.DatasetError, match="RangeIndex bounds must be integers within"):
+        hapt.read_pickle_recordings(io.BytesIO(range_index_pickle(stop)), where="evil.pkl")
+
+
 def test_a_range_index_of_1e15_rows_costs_no_memory():
     proc, peak = run_python(f"""
         import io
@@ -99,6 +105,14 @@ def test_an_array_declaring_a_huge_shape_is_refused_before_allocating():
     assert "EXC DatasetError huge.pkl: corrupt or unexpected pickle" in proc.stdout, proc.stdout + proc.stderr
     assert "larger than the 128 MiB accepted for one array" in proc.stdout
     assert peak < MEMORY_CAP_MB
+
+
+def test_numpy_ndarray_cannot_be_called_to_allocate():
+    class Call:
+        def __reduce__(self):
+            return (np.ndarray, ((10**8,),))
+    with pytest.raises(hapt.DatasetError, match="corrupt or unexpected pickle .*not callable"):
+        hapt.read_pickle_recordings(io.BytesIO(pickle.dumps(Call(), protocol=2)), where="x.pkl")
 
 
 def test_an_array_whose_data_does_not_match_its_shape_is_refused():

@@ -240,9 +240,10 @@ def _new_index(cls, d):
         return np.asarray(d["data"])
     if cls == "RangeIndex":
         start, stop, step = d.get("start", 0), d.get("stop"), d.get("step", 1)
-        if not all(map(_is_int, (start, stop, step))) or step == 0:
-            raise pickle.UnpicklingError(f"RangeIndex bounds must be integers and a non-zero step, "
-                                         f"got {start!r}, {stop!r}, {step!r}")
+        if not all(map(_is_int, (start, stop, step))) or step == 0 \
+                or max(abs(start), abs(stop), abs(step)) > 2**62:
+            raise pickle.UnpicklingError(f"RangeIndex bounds must be integers within +-2**62 and a non-zero "
+                                         f"step, got {start!r}, {stop!r}, {step!r}")
         rows = len(range(start, stop, step))
         if rows > MAX_INDEX_ROWS:
             raise pickle.UnpicklingError(f"RangeIndex of {rows} rows is longer than the {MAX_INDEX_ROWS} accepted")
@@ -291,7 +292,7 @@ class _PickledArray:
 
 
 def _array_reconstruct(budget, subtype, shape, dtype):
-    if subtype is not np.ndarray:
+    if subtype != "numpy.ndarray":
         raise pickle.UnpicklingError(f"unexpected array subtype {subtype!r}")
     if shape != (0,):
         raise pickle.UnpicklingError(f"unexpected array shell shape {shape!r}")
@@ -322,7 +323,9 @@ _ALLOWED = {
     ("__builtin__", "slice"): _slice,
     ("builtins", "slice"): _slice,
     ("_codecs", "encode"): _encode,
-    ("numpy", "ndarray"): np.ndarray,
+    # numpy.ndarray is only ever _reconstruct's first argument: a name, so a pickle cannot call it
+    # to allocate an array of any shape.
+    ("numpy", "ndarray"): "numpy.ndarray",
     ("numpy", "dtype"): _dtype,
     ("pandas.core.indexes.base", "_new_Index"): _new_index,
     # _new_Index receives the index class itself as its first argument: hand it a name only.
@@ -363,7 +366,7 @@ def _frame_columns(frame, where: str) -> dict[str, np.ndarray]:
             values = np.asarray(block["values"])
             for row, col in zip(values, idx):
                 columns[names[col]] = row
-    except (AttributeError, KeyError, IndexError, TypeError) as exc:
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:
         raise DatasetError(f"{where}: not a pandas-1.0 DataFrame layout ({exc!r})") from None
     return columns
 

@@ -9,6 +9,7 @@ are printed on one line; anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -146,8 +147,6 @@ def check_model_out(out: Path, inputs: list[Path]) -> None:
     (nor inside an input folder, nor the cached dataset), and its folder must be writable or,
     when missing, creatable in a writable folder.
     """
-    import os
-
     from har.runtime.tools.predict import check_output
 
     out = Path(out)

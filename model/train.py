@@ -21,6 +21,8 @@ from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from har.runtime.tools.progress import Progress
+
 from .windows import WindowSet
 
 TRAIN_HOP = 16
@@ -75,7 +77,7 @@ def _fit_score(params, seed, X_fit, y_fit, X_val, y_val) -> float:
 
 
 def tune_and_fit(train_dense: WindowSet, train_regular: WindowSet, *, seed: int = 0, n_jobs: int = 2,
-                 grid=GRID, log=print) -> TrainedModel:
+                 grid=GRID, log=print, quiet: bool = False) -> TrainedModel:
     """Grouped cross-validation over ``grid``, then a final fit of the winner on all training rows.
 
     Parameters
@@ -84,6 +86,8 @@ def tune_and_fit(train_dense: WindowSet, train_regular: WindowSet, *, seed: int 
         Labelled training-subject windows every TRAIN_HOP samples: the rows models are fitted on.
     train_regular : WindowSet
         Labelled training-subject windows every 64 samples: the rows folds are scored on.
+    quiet : bool
+        No progress bar over the fits (it is drawn only on a terminal anyway).
     """
     t0 = time.perf_counter()
     subjects = np.unique(train_dense.subject)
@@ -98,10 +102,15 @@ def tune_and_fit(train_dense: WindowSet, train_regular: WindowSet, *, seed: int 
     for k, (_, _, vs) in enumerate(folds):
         log(f"  fold {k + 1}: validation subjects {', '.join(map(str, vs))}")
     jobs = [(i, k) for i in range(len(grid)) for k in range(len(folds))]
-    scores = Parallel(n_jobs=n_jobs)(
-        delayed(_fit_score)(grid[i], seed, train_dense.X[folds[k][0]], train_dense.y[folds[k][0]],
-                            train_regular.X[folds[k][1]], train_regular.y[folds[k][1]])
-        for i, k in jobs)
+    scores = []
+    with Progress("tuning", len(jobs), unit="fits", quiet=quiet) as bar:
+        # A generator of results in submission order: the bar moves as fits finish.
+        for score in Parallel(n_jobs=n_jobs, return_as="generator")(
+                delayed(_fit_score)(grid[i], seed, train_dense.X[folds[k][0]], train_dense.y[folds[k][0]],
+                                    train_regular.X[folds[k][1]], train_regular.y[folds[k][1]])
+                for i, k in jobs):
+            scores.append(score)
+            bar.advance()
     elapsed = time.perf_counter() - t0
     results = []
     for i, params in enumerate(grid):

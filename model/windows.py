@@ -4,7 +4,7 @@ Windows are cut as the runtime sees them: 128 samples every 64 from each recordi
 A window is labelled with an activity when its 128 samples and the jerk look-ahead sample all carry
 the same label in 1..6; other windows keep label 0 (mixed, transition or unlabelled) so that replays
 can count every window. Features are cached on disk, keyed on the feature code's version and digest
-and on the source, so retraining does not re-extract.
+and on the content of the source (a hash of its bytes), so retraining does not re-extract.
 """
 
 from __future__ import annotations
@@ -22,7 +22,10 @@ from har.features import (FEATURE_DIGEST, FEATURES_VERSION, HOP, SPAN, extract_r
 from har.runtime.files import atomic_write
 from har.runtime.tools.labels import window_labels
 
-from har.runtime.tools.hapt import TEST_SUBJECTS, DatasetError, Recording, cache_dir, load_hapt, sdist_path
+from har.runtime.tools.archives import ARCHIVE_ERRORS
+from har.runtime.tools.hapt import (TEST_SUBJECTS, DatasetError, Recording, cache_dir, file_sha256, load_hapt,
+                                    sdist_path)
+from har.runtime.tools.progress import iterate
 
 
 
@@ -69,19 +72,29 @@ def recording_windows(rec: Recording, hop: int = HOP) -> WindowSet:
                      np.full(n, rec.user), np.full(n, rec.experiment), starts)
 
 
-def build_windows(recordings: list[Recording], hop: int = HOP) -> WindowSet:
-    parts = [recording_windows(r, hop) for r in recordings]
+def build_windows(recordings: list[Recording], hop: int = HOP, *, quiet: bool = True) -> WindowSet:
+    """Windows of every recording; a progress bar on a terminal unless ``quiet``."""
+    parts = [recording_windows(r, hop) for r in iterate(recordings, "extracting features",
+                                                        unit="recordings", quiet=quiet)]
     return WindowSet(*(np.concatenate([getattr(p, f) for p in parts])
                        for f in ("X", "y", "subject", "experiment", "start")))
 
 
 def _source_key(source: Path | None) -> str:
+    """Key of the recordings' content: a SHA-256 of their bytes (and, for a folder, file names).
+
+    Never name, size or time alone: a different file of the same name and size is another key.
+    """
     path = Path(source) if source is not None else sdist_path()
+    digest = hashlib.sha256()
     if path.is_dir():
-        stamp = "|".join(f"{p.name}:{p.stat().st_size}" for p in sorted(path.glob("*.txt")))
+        for p in sorted(path.glob("*.txt")):
+            digest.update(f"{p.name}\0{file_sha256(p)}\0".encode())
+    elif path.exists():
+        digest.update(file_sha256(path).encode())
     else:
-        stamp = f"{path.name}:{path.stat().st_size}" if path.exists() else path.name
-    return hashlib.sha256(stamp.encode()).hexdigest()[:12]
+        digest.update(path.name.encode())      # nothing to read: loading it will say why
+    return digest.hexdigest()[:16]
 
 
 def windows_cache_path(source: Path | None = None, hop: int = HOP) -> Path:
@@ -89,8 +102,12 @@ def windows_cache_path(source: Path | None = None, hop: int = HOP) -> Path:
 
 
 def load_windows(source: str | Path | None = None, *, hop: int = HOP, download: bool = True,
-                 use_cache: bool = True, log=print) -> WindowSet:
-    """All windows of all HAPT recordings every ``hop`` samples, cached until the feature code changes."""
+                 use_cache: bool = True, log=print, quiet: bool = False) -> WindowSet:
+    """All windows of all HAPT recordings every ``hop`` samples, cached until the feature code changes.
+
+    The cache is keyed on the feature code (version, digest) and on the content of the source
+    (a hash of its bytes). Extraction shows a progress bar on a terminal unless ``quiet``.
+    """
     if source is None and not sdist_path().exists():
         load_hapt(download=download)        # fetch (or raise a one-line reason) before keying the cache
     path = windows_cache_path(source, hop)
@@ -98,10 +115,11 @@ def load_windows(source: str | Path | None = None, *, hop: int = HOP, download: 
         try:
             with np.load(path) as data:
                 return WindowSet(*(data[f] for f in ("X", "y", "subject", "experiment", "start")))
-        except (OSError, ValueError, KeyError) as exc:
-            raise DatasetError(f"{path}: corrupt feature cache ({exc}); delete it to rebuild") from None
+        except (OSError, ValueError, KeyError) + ARCHIVE_ERRORS as exc:
+            raise DatasetError(f"{path}: corrupt feature cache ({type(exc).__name__}: {exc}); "
+                               f"delete it to rebuild") from None
     log(f"extracting features from the recordings (cache: {path})")
-    windows = build_windows(load_hapt(source, download=download), hop)
+    windows = build_windows(load_hapt(source, download=download), hop, quiet=quiet)
     buf = io.BytesIO()
     np.savez(buf, X=windows.X, y=windows.y, subject=windows.subject, experiment=windows.experiment,
              start=windows.start)

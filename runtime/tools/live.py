@@ -39,6 +39,9 @@ from har.features.contract import SAMPLE_RATE_HZ, ACTIVITY_BY_NAME, LABEL_NAMES,
 
 from har.features.errors import HarError
 
+from ..plausibility import IMPLAUSIBLE, describe_limits
+from .archives import ARCHIVE_ERRORS, describe_archive_error
+from .predict import implausible_warning, reportable
 
 PROG = "har-live"
 #: Samples per push: 160 ms of 50 Hz data, a phone's usual sensor batch.
@@ -177,6 +180,7 @@ class Run:
     expected: int = 0
     rss_before_mb: float | None = None               # peak RSS when the replay began
     gaps: int = 0                                    # holes in the data (NaN or missing samples)
+    implausible: int = 0                             # invalid windows from physically impossible samples
 
 
 class LineView:
@@ -192,7 +196,7 @@ class LineView:
               file=self.out, flush=True)
 
     def window(self, p, truth, t_now, run):
-        conf = f"{p.confidence:.2f}" if p.valid else "  - "
+        conf = f"{p.confidence:.2f}" if reportable(p) else "  - "
         line = f"{_clock(p.t_start)}-{_clock(p.t_end)}  {letter(p)}  {p.label:<18} {conf}"
         if self.labelled:
             line += f"  true {LABEL_NAMES.get(truth, '(no single label)')}"
@@ -237,7 +241,7 @@ class TtyView(LineView):
         last = run.predictions[-1] if run.predictions else None
         if last is None:
             activity = "waiting for the first window (2.56 s)"
-        elif last.valid:
+        elif reportable(last):
             activity = f"\x1b[1m{last.label:<18}\x1b[0m {last.confidence:6.1%}"
         else:
             activity = f"{'UNKNOWN (gap)':<18}    -  "
@@ -336,7 +340,7 @@ def replay(source, recognizer, view, pacer: Pacer, chunk: int = CHUNK) -> Run:
 def summary_lines(source, model, run: Run, speed) -> list[str]:
     preds = run.predictions
     n = len(preds)
-    invalid = sum(not p.valid for p in preds)
+    invalid = sum(not reportable(p) for p in preds)
     lost = n != run.expected
     check = ("none lost" if not lost else
              f"MISMATCH: {run.expected - n:+d} windows lost")
@@ -346,7 +350,8 @@ def summary_lines(source, model, run: Run, speed) -> list[str]:
              + (f", {run.gaps} gap(s)" if run.gaps else ""),
              f"model       {model.path.name} ({model.path})",
              f"windows     {n} processed, {run.expected} expected "
-             f"(regular starts in {run.grid_samples} samples): {check}; {invalid} invalid"]
+             f"(regular starts in {run.grid_samples} samples): {check}; {invalid} invalid"
+             + (f" ({run.implausible} from implausible samples: {describe_limits()})" if run.implausible else "")]
     if source.labelled:
         truth = np.asarray(run.truth, dtype=np.int64)
         pred = np.array([p.label_id for p in preds], dtype=np.int64)
@@ -429,16 +434,21 @@ def main(argv=None) -> int:
             view, report = LineView(source, sys.stdout), sys.stdout
         view.start(speed)
         run = replay(source, recognizer, view, Pacer(speed))
+        run.implausible = sum(p.reason == IMPLAUSIBLE for p in run.predictions)
+        if run.implausible:
+            print(f"{PROG}: warning: {implausible_warning(source.name, run.implausible)}", file=sys.stderr)
         for line in summary_lines(source, model, run, speed):
             print(line, file=report)
         if len(run.predictions) != run.expected:
             print(f"{PROG}: {run.expected - len(run.predictions)} window(s) lost", file=sys.stderr)
             return 1
         return 0
-    except (HarError, OSError) as exc:
+    except (HarError, OSError) + ARCHIVE_ERRORS as exc:
         if isinstance(view, TtyView) and view.drawn:
             sys.stdout.write("\n")
         message = " ".join(str(exc).split()) or type(exc).__name__
+        if isinstance(exc, ARCHIVE_ERRORS):     # a corrupt zip/npz: name the file, not a traceback
+            message = f"{args.csv or args.raw}: corrupt or truncated file ({describe_archive_error(exc)})"
         print(f"{PROG}: {message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

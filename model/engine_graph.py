@@ -490,20 +490,17 @@ def _entropy(g: _Builder, x: str, n: int):
 def _arburg(g: _Builder, x: str, order: int = 4):
     """Burg AR coefficients [B, S, order] as ``statistics.arburg``."""
     ef = eb = x
-    a = {}
+    a = None
     two = g.const(np.array(-2.0))
     for m in range(1, order + 1):
         efp = g.slice(ef, [1], [np.iinfo(np.int64).max], [2])
         ebp = g.slice(eb, [0], [-1], [2])
         k = g.div(g.mul(two, g.dot(ebp, efp, 1)), g.add(g.dot(efp, efp, 1), g.dot(ebp, ebp, 1)))   # [B, S, 1]
-        new = {}
-        for i in range(1, m):
-            new[i] = g.add(a[i], g.mul(k, a[m - i]))
-        new[m] = k
-        a = new
+        a = k if a is None else g.concat([g.add(a, g.mul(k, g.op("MatMul", [a, g.const(np.eye(m - 1)[::-1])]))), k],
+                                          axis=2)
         if m < order:
             ef, eb = g.add(efp, g.mul(k, ebp)), g.add(ebp, g.mul(k, efp))
-    return g.concat([a[i] for i in range(1, order + 1)], axis=2)
+    return a
 
 
 def _arburg_differences(g: _Builder, t: str, gravity_diffs: str):
@@ -524,39 +521,41 @@ def _arburg_differences(g: _Builder, t: str, gravity_diffs: str):
     other = _arburg(g, g.concat([g.slice(t, [0], [3], [1]), g.slice(t, [6], [20], [1])], axis=1), BURG_ORDER)
     t = g.slice(t, [3], [6], [1])                                                   # [B, 3, W]
     S = 3
+    diffs = gravity_diffs
     # A polynomial is one tensor [B, S, 2, K]: row 0 the exact integer parts, row 1 the float parts.
-    D = g.concat([g.reshape(t, [0, S, 1, W]), gravity_diffs], axis=2)              # [B, S, K, W]
-    D = g.op("Transpose", [D], perm=[0, 1, 3, 2])                                   # [B, S, W, K]
-    D2 = g.reshape(g.concat([D, D], axis=3), [0, S, 1, W, 2 * K])                   # one per integer, float part
-    zeros = g.mul(g.slice(D2, [0], [2], [3]), g.const(np.array(0.0)))               # [B, S, 1, 2, 2K] -> zeros
-    zeros = g.reshape(g.slice(zeros, [0], [K], [4]), [0, S, 2, K])                  # [B, S, 2, K]
+    D = g.concat([g.reshape(t, [0, S, 1, W]), diffs], axis=2)                      # [B, S, K, W]
+    D2 = g.concat([D, D], axis=2)                                                   # [B, S, 2K, W]
+    zeros = g.mul(g.slice(D2, [0], [2], [2]), g.const(np.array(0.0)))              # [B, S, 2, W] -> zeros
+    zeros = g.slice(zeros, [0], [K], [3])                                           # [B, S, 2, K]
     zeros_col = g.slice(zeros, [0], [1], [3])                                        # [B, S, 2, 1]
     zeros_row = g.slice(zeros, [0], [1], [2])                                        # [B, S, 1, K]
     one = g.add(zeros, g.const(np.array([[1.0, 0, 0, 0, 0], [0, 0, 0, 0, 0]])))
+    one_f = g.const(np.array(1.0))
+    two_f = g.const(np.array(2.0))
 
     F = Bk = one
-    a = {}
+    a = None                                                                         # [B, S, m - 1]
     for m in range(1, BURG_ORDER + 1):
         # z^-1 P = P - (1 - z^-1) P: coefficient k becomes p_k - p_{k-1}.
         Ep, Bp = F, g.sub(Bk, g.concat([zeros_col, g.slice(Bk, [0], [K - 1], [3])], axis=3))
         dif, sm = g.sub(Ep, Bp), g.add(Ep, Bp)
-        # Both error sequences, integer and float parts summed in one reduction: [B, S, 2, W - m].
-        coeffs = g.reshape(g.concat([dif, sm], axis=2), [0, S, 2, 1, 2 * K])
-        vals = g.slice(g.rsum(g.mul(coeffs, D2), [4]), [m], [W], [3])
+        # Both error sequences, integer and float parts summed in one product: [B, S, 2, W - m].
+        coeffs = g.reshape(g.concat([dif, sm], axis=2), [0, S, 2, 2 * K])
+        vals = g.slice(g.op("MatMul", [coeffs, D2]), [m], [W], [3])
         sq = g.rsum(g.mul(vals, vals), [3], keepdims=1)                             # [B, S, 2, 1]
         ssd, sss = g.slice(sq, [0], [1], [2]), g.slice(sq, [1], [2], [2])         # [B, S, 1, 1]
-        den = g.add(ssd, sss)
-        cm = g.div(g.mul(ssd, g.const(np.array(2.0))), den)          # 1 + k
-        cp = g.div(g.mul(sss, g.const(np.array(2.0))), den)          # 1 - k
+        scale = g.div(two_f, g.add(ssd, sss))
+        cm = g.mul(ssd, scale)                                                       # 1 + k
+        cp = g.mul(sss, scale)                                                       # 1 - k
         use_m = g.op("LessOrEqual", [cm, cp])
-        one_f = g.const(np.array(1.0))
-        k = g.op("Where", [use_m, g.sub(cm, one_f), g.sub(one_f, cp)])
-        k = g.reshape(k, [0, S, 1])
-        new = {}
-        for i in range(1, m):
-            new[i] = g.add(a[i], g.mul(k, a[m - i]))
-        new[m] = k
-        a = new
+        k4 = g.op("Where", [use_m, g.sub(cm, one_f), g.sub(one_f, cp)])
+        k = g.reshape(k4, [0, S, 1])
+        if a is None:
+            a = k
+        else:
+            # a_i + k a_{m-i} for i < m, then k: the reversal is a product with the exchange matrix.
+            rev = g.op("MatMul", [a, g.const(np.eye(m - 1)[::-1])])
+            a = g.concat([g.add(a, g.mul(k, rev)), k], axis=2)
         if m < BURG_ORDER:
             # F' = Ep + k Bp, B' = Bp + k Ep with k = -1 + cm or 1 - cp:
             # F' = (dif or sm) + f Bp, B' = (-dif or sm) + f Ep, f = cm or -cp; f times a
@@ -566,8 +565,19 @@ def _arburg_differences(g: _Builder, t: str, gravity_diffs: str):
                       g.concat([zeros_row, g.mul(f, g.rsum(Bp, [2], keepdims=1))], axis=2))
             Bk = g.add(g.op("Where", [use_m, g.op("Neg", [dif]), sm]),
                        g.concat([zeros_row, g.mul(f, g.rsum(Ep, [2], keepdims=1))], axis=2))
-    grav = g.concat([a[i] for i in range(1, BURG_ORDER + 1)], axis=2)                  # [B, 3, 4]
-    return g.concat([g.slice(other, [0], [3], [1]), grav, g.slice(other, [3], [17], [1])], axis=1)
+    return g.concat([g.slice(other, [0], [3], [1]), a, g.slice(other, [3], [17], [1])], axis=1)
+
+
+def _difference_matrix():
+    """[W, 4 W]: column (k - 1) W + n gives the k-th difference at n (zero for n < k)."""
+    from math import comb
+    W = WINDOW
+    M = np.zeros((W, BURG_ORDER, W))
+    for k in range(1, BURG_ORDER + 1):
+        for n in range(k, W):
+            for j in range(k + 1):
+                M[n - j, k - 1, n] += (-1) ** j * comb(k, j)
+    return M.reshape(W, BURG_ORDER * W)
 
 
 def _acos(g: _Builder, c: str):

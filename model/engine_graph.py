@@ -426,65 +426,74 @@ def gravity_difference_matrices():
 
 # --------------------------------------------------------------------------- the features
 
-def _common(g: _Builder, x: str, n: int, out: dict, dom: str, shifted: str | None = None):
-    """mean, std, mad, max, min, energy, iqr of series x [B, S, n]; returns deviations and sorted x.
+#: Per-series statistics of the stacked series, in this order along the last axis of one tensor.
+STATS = ("mean", "std", "mad", "max", "min", "energy", "iqr", "entropy")
+
+
+def _stats(g: _Builder, x: str, shifted: str):
+    """The STATS of series x [B, S, W] as one tensor [B, S, len(STATS)]; also the deviations [B, S, W].
 
     ``shifted``: the series minus any per-series constant, used for the statistics that do not
     depend on the level (std, mad, iqr, deviations), when it is more precise than x itself.
+    Scale factors are applied once, to the stacked tensor.
     """
-    mean = g.mean(x, [2], keepdims=1)
-    shifted = x if shifted is None else shifted
+    n = WINDOW
     d = g.sub(shifted, g.mean(shifted, [2], keepdims=1))
-    srt = None
-    out[(dom, "mean")] = g.reshape(mean, [0, -1])
-    out[(dom, "std")] = g.op("Sqrt", [g.div(g.dot(d, d), g.const(np.array(float(n))))])
-    out[(dom, "mad")] = g.mean(g.op("Abs", [d]), [2])
-    out[(dom, "max")] = g.op("ReduceMax", [x], axes=[2], keepdims=0)
-    out[(dom, "min")] = g.op("ReduceMin", [x], axes=[2], keepdims=0)
-    out[(dom, "energy")] = g.div(g.dot(x, x), g.const(np.array(float(n))))
-    out[(dom, "iqr")] = _iqr(g, shifted, n)
-    return d, srt
+    parts = [g.mean(x, [2], keepdims=1),
+             g.op("ReduceL2", [d], axes=[2], keepdims=1),
+             g.op("ReduceL1", [d], axes=[2], keepdims=1),
+             g.op("ReduceMax", [x], axes=[2], keepdims=1),
+             g.op("ReduceMin", [x], axes=[2], keepdims=1),
+             g.op("ReduceSumSquare", [x], axes=[2], keepdims=1),
+             _iqr(g, shifted, n),
+             _entropy_sum(g, x)]
+    scale = np.array([1.0, 1.0 / np.sqrt(n), 1.0 / n, 1.0, 1.0, 1.0 / n, 1.0, -1.0 / (n * np.log(2))])
+    offset = np.array([0.0] * 7 + [np.log2(n)])      # entropy: log2 n - sum(log2 count) / n
+    stats = g.add(g.mul(g.concat(parts, axis=2), g.const(scale)), g.const(offset))
+    return stats, d
 
 
 def _iqr(g: _Builder, x: str, n: int):
-    """Q3 - Q1 (Hazen) of series x [B, S, n] from two partial selections, not a full sort.
+    """Q3 - Q1 (Hazen) of series x [B, S, n] as [B, S, 1], from partial selections, not a full sort.
 
-    The order statistics needed sit next to each other near each quartile: the smallest ``k``
-    values (unordered) contain them as their two largest, and likewise from the top.
+    The order statistics needed sit next to each other near each quartile. The series and their
+    negatives are stacked, so one selection of the ``k`` smallest serves both quartiles: their
+    three largest hold sorted[lo1], sorted[hi1] (from x) and -sorted[lo3], -sorted[hi3] (from -x).
+    ``k`` is one more than needed so that onnxruntime selects with nth_element, not a heap.
     """
     idx, weights = st._hazen_weights(n, (25, 75))
     w = weights[1] - weights[0]                       # per entry of idx: lo q1, hi q1, lo q3, hi q3
     lo1, hi1, lo3, hi3 = (int(i) for i in idx)
-    if not (hi1 == lo1 + 1 and hi3 == lo3 + 1):
+    if not (hi1 == lo1 + 1 and hi3 == lo3 + 1 and hi1 + 1 == n - lo3):
         raise AssertionError(f"unexpected quartile positions {idx} for n = {n}")
-    k_low = hi1 + 1                                   # sorted[0 .. hi1]
-    k_high = n - lo3                                  # sorted[lo3 .. n-1]
-    low = g.op("TopK", [x, g.const(np.array([k_low], dtype=np.int64))], outputs=2, axis=-1, largest=0, sorted=0)[0]
-    high = g.op("TopK", [x, g.const(np.array([k_high], dtype=np.int64))], outputs=2, axis=-1, largest=1, sorted=0)[0]
-    two = g.const(np.array([2], dtype=np.int64))
-    q1 = g.op("TopK", [low, two], outputs=2, axis=-1, largest=1, sorted=1)[0]     # sorted[hi1], sorted[lo1]
-    q3 = g.op("TopK", [high, two], outputs=2, axis=-1, largest=0, sorted=1)[0]    # sorted[lo3], sorted[hi3]
-    weights_q1 = np.array([w[1], w[0]])
-    weights_q3 = np.array([w[2], w[3]])
-    return g.add(g.reshape(g.op("MatMul", [q1, g.const(weights_q1.reshape(2, 1))]), [0, -1]),
-                 g.reshape(g.op("MatMul", [q3, g.const(weights_q3.reshape(2, 1))]), [0, -1]))
+    k = hi1 + 2
+    both = g.concat([x, g.op("Neg", [x])], axis=1)                                    # [B, 2S, n]
+    low = g.op("TopK", [both, g.const(np.array([k], dtype=np.int64))], outputs=2, axis=-1, largest=0,
+               sorted=0)[0]
+    top = g.op("TopK", [low, g.const(np.array([3], dtype=np.int64))], outputs=2, axis=-1, largest=1,
+               sorted=1)[0]                                                            # [B, 2S, 3]
+    # x rows: [s(hi1 + 1), s(hi1), s(lo1)], -x rows: [-s(lo3 - 1), -s(lo3), -s(hi3)];
+    # iqr = q3 - q1 = -(w lo3 * -s(lo3) + w hi3 * -s(hi3)) - (w lo1 s(lo1) + w hi1 s(hi1)).
+    sep = g.reshape(top, [0, 2, -1, 3])                                               # [B, 2, S, 3]
+    weights_both = np.array([[0.0, w[1], w[0]], [0.0, -w[2], -w[3]]]).reshape(2, 1, 3)
+    return g.reshape(g.rsum(g.mul(sep, g.const(weights_both)), [1, 3]), [0, -1, 1])
 
 
-def _entropy(g: _Builder, x: str, n: int):
-    """MATLAB image entropy of each series: 256 levels, counts by scatter-add, bits."""
+def _entropy_sum(g: _Builder, x: str):
+    """sum over samples of ln(count of the sample's level) for MATLAB image entropy; [B, S, 1].
+
+    Levels are round(255 x) saturating to 0..255; counts by scatter-add into 256 bins.
+    H = log2 n - (this sum) / (n ln 2).
+    """
     levels = g.op("Floor", [g.add(g.mul(x, g.const(np.array(255.0))), g.const(np.array(0.5)))])
     levels = g.op("Clip", [levels, g.const(np.array(0.0)), g.const(np.array(255.0))])
-    idx = g.op("Cast", [levels], to=TensorProto.INT32)
-    shape = g.op("Shape", [x])
-    hist_shape = g.concat([g.slice(shape, [0], [2], [0]), g.const(np.array([256], dtype=np.int64))], axis=0)
-    zeros = g.op("ConstantOfShape", [hist_shape], value=numpy_helper.from_array(np.zeros(1, dtype=g.dtype)))
-    ones = g.op("Expand", [g.const(np.ones((1, 1, 1))), shape])
-    counts = g.op("ScatterElements", [zeros, idx, ones], "counts", axis=2, reduction="add")
-    # sum over bins of c log c = sum over samples of log(count of the sample's bin)
+    idx = g.op("Cast", [levels], to=TensorProto.INT64)
+    zeros = g.mul(levels, g.const(np.array(0.0)))                                     # [B, S, n]
+    ones = g.add(zeros, g.const(np.array(1.0)))
+    bins = g.concat([zeros, zeros], axis=2)                                            # [B, S, 256]
+    counts = g.op("ScatterElements", [bins, idx, ones], "counts", axis=2, reduction="add")
     per_sample = g.op("GatherElements", [counts, idx], axis=2)
-    # H = log2 n - sum(c log2 c) / n
-    return g.sub(g.const(np.array(np.log2(n))),
-                 g.mul(g.rsum(g.op("Log", [per_sample]), [2]), g.const(np.array(1.0 / (n * np.log(2))))))
+    return g.rsum(g.op("Log", [per_sample]), [2], keepdims=1)
 
 
 def _arburg(g: _Builder, x: str, order: int = 4):
@@ -624,51 +633,81 @@ def _features(g: _Builder, span: str, gravity_diffs: str):
     im = g.slice(reim, [W // 2], [W], [2])
     f = g.op("Sqrt", [g.add(g.mul(re, re), g.mul(im, im))], "spectrum")                     # [B, 13, 64]
 
-    out: dict = {}
     # Gravity minus its first sample, from its precise first differences: its spread is about 1e-3 g,
     # near float32 resolution of the samples (about 1 g).
     g1 = g.reshape(g.slice(gravity_diffs, [0], [1], [2]), [0, 3, W])
     g1 = g.concat([g.mul(g.slice(g1, [0], [1], [2]), g.const(np.array(0.0))), g.slice(g1, [1], [W], [2])], axis=2)
     rel = g.op("CumSum", [g1, g.const(np.array(2, dtype=np.int64))])
     t_shifted = g.concat([g.slice(t, [0], [3], [1]), rel, g.slice(t, [6], [20], [1])], axis=1)
-    dt, _ = _common(g, t, W, out, "t", t_shifted)
-    df, _ = _common(g, f, W // 2, out, "f")
-    out[("t", "entropy")] = _entropy(g, t, W)
-    out[("f", "entropy")] = _entropy(g, f, W // 2)
-    out[("t", "arCoeff")] = _arburg_differences(g, t, gravity_diffs)
-    out[("t3", "sma3")] = g.mul(g.rsum(g.op("Abs", [t3_4]), [2, 3]), g.const(np.array(1.0 / W)))
-    d3 = g.reshape(g.slice(dt, [0], [15], [1]), [0, 5, 3, W])
+
+    # The 20 time series and the 13 spectra stacked as 33 series of 128: a spectrum written twice
+    # has the same mean, std, mad, max, min, energy, quartiles (Hazen positions of 2n fall on the
+    # repeated values) and entropy, so every per-series statistic is one node for all 33.
+    f2 = g.concat([f, f], axis=2)                                                           # [B, 13, 128]
+    stats, d = _stats(g, g.concat([t, f2], axis=1), g.concat([t_shifted, f2], axis=1))    # [B, 33, 8]
+
+    ar = _arburg_differences(g, t, gravity_diffs)                                           # [B, 20, 4]
+
+    sma = g.mul(g.op("ReduceL1", [t3_4], axes=[2, 3], keepdims=0), g.const(np.array(1.0 / W)))   # [B, 5]
+    d3 = g.reshape(g.slice(d, [0], [15], [1]), [0, 5, 3, W])
     pa = g.op("Gather", [d3, g.const(np.array([0, 0, 1]))], axis=2)
     pb = g.op("Gather", [d3, g.const(np.array([1, 2, 2]))], axis=2)
-    out[("t3", "correlation")] = g.div(g.dot(pa, pb), g.op("Sqrt", [g.mul(g.dot(pa, pa), g.dot(pb, pb))]))
-    out[("f", "maxInds")] = g.op("Cast", [g.op("ArgMax", [f], axis=2, keepdims=0)], to=g.elem)
-    bins = np.arange(1, W // 2 + 1, dtype=np.float64).reshape(-1, 1)
-    out[("f", "meanFreq")] = g.div(g.reshape(g.op("MatMul", [f, g.const(bins)]), [0, -1]), g.rsum(f, [2]))
-    d2 = g.mul(df, df)
-    m2 = g.rsum(d2, [2])
-    n_f = float(W // 2)
-    out[("f", "skewness")] = g.div(g.mul(g.dot(d2, df), g.const(np.array(np.sqrt(n_f)))),
-                                   g.mul(m2, g.op("Sqrt", [m2])))
-    out[("f", "kurtosis")] = g.div(g.mul(g.dot(d2, d2), g.const(np.array(n_f))), g.mul(m2, m2))
-    out[("f", "bandsEnergy")] = g.op("MatMul", [g.mul(f, f), g.const(st._BAND_MATRIX)])
-    f_means = g.slice(out[("f", "mean")], [0], [9], [1])
-    out[("f3", "sma3")] = g.rsum(g.reshape(f_means, [0, 3, 3]), [2])
+    corr = g.div(g.dot(pa, pb), g.op("Sqrt", [g.mul(g.dot(pa, pa), g.dot(pb, pb))]))     # [B, 5, 3]
 
-    means = out[("t", "mean")]                                                              # [B, 20]
-    vec = g.reshape(g.op("Gather", [means, g.const(np.array([0, 1, 2, 6, 7, 8, 9, 10, 11, 12, 13, 14]))],
-                         axis=1), [0, 4, 3])
-    shape = g.op("Shape", [vec])
-    axes = g.op("Expand", [g.const(np.eye(3)[None]), g.concat([g.slice(shape, [0], [1], [0]),
-                                                                 g.const(np.array([3, 3], dtype=np.int64))], 0)])
-    u = g.concat([vec, axes], axis=1)                                                       # [B, 7, 3]
+    # Spectrum shape: maxInds, meanFreq, skewness, kurtosis, 14 band energies -> [B, 13, 18].
+    max_inds = g.op("Cast", [g.op("ArgMax", [f], axis=2, keepdims=1)], to=g.elem)
+    bins = np.arange(1, W // 2 + 1, dtype=np.float64).reshape(-1, 1)
+    mean_freq = g.div(g.op("MatMul", [f, g.const(bins)]), g.rsum(f, [2], keepdims=1))
+    df = g.slice(d, [20], [33], [1])                        # the doubled spectra: same moments
+    d2 = g.mul(df, df)
+    m2 = g.rsum(d2, [2], keepdims=1)
+    n_f = float(W)
+    skew = g.div(g.mul(g.dot(d2, df, 1), g.const(np.array(np.sqrt(n_f)))), g.mul(m2, g.op("Sqrt", [m2])))
+    kurt = g.div(g.mul(g.dot(d2, d2, 1), g.const(np.array(n_f))), g.mul(m2, m2))
+    bands = g.op("MatMul", [g.mul(f, f), g.const(st._BAND_MATRIX)])
+    f_shape = g.concat([max_inds, mean_freq, skew, kurt, bands], axis=2)
+
+    means = g.slice(stats, [0, 0], [33, 1], [1, 2])                                        # [B, 33, 1]
+    f_sma = g.rsum(g.reshape(g.slice(means, [20], [29], [1]), [0, 3, 3]), [2])            # [B, 3]
+    # Angle: the 4 mean vectors and the 3 unit axes against gravity's mean, one product + constant.
+    pick = np.zeros((33, 21))
+    for row, series in enumerate([0, 1, 2, 6, 7, 8, 9, 10, 11, 12, 13, 14]):
+        pick[series, row] = 1.0
+    u = g.reshape(g.add(g.op("MatMul", [g.reshape(means, [0, 33]), g.const(pick)]),
+                        g.const(np.concatenate([np.zeros(12), np.eye(3).ravel()]))), [0, 7, 3])
     v = g.reshape(g.slice(means, [3], [6], [1]), [0, 1, 3])
     cos = g.div(g.dot(u, v), g.op("Sqrt", [g.mul(g.dot(u, u), g.dot(v, v))]))
     cos = g.op("Clip", [cos, g.const(np.array(-1.0)), g.const(np.array(1.0))])
-    out[("angle", "angle")] = _acos(g, cos)
+    angle = _acos(g, cos)
 
-    flat = g.concat([g.reshape(out[key], [0, DOMAIN_SIZE[key[0]] * SOURCE_WIDTH[key[1]]]) for key in _SOURCE_KEYS],
-                    axis=1)
-    return g.op("Gather", [flat, g.const(PLAN)], "raw_features", axis=1)
+    pieces = [(stats, 33, len(STATS)), (ar, 20, BURG_ORDER), (sma, 5, 1), (corr, 5, 3), (f_shape, 13, 18),
+              (f_sma, 3, 1), (angle, 7, 1)]
+    where = {}          # (domain, source) -> (piece, first row, first column)
+    for i, stat in enumerate(STATS):
+        where[("t", stat)] = (0, 0, i)
+        where[("f", stat)] = (0, 20, i)
+    where[("t", "arCoeff")] = (1, 0, 0)
+    where[("t3", "sma3")] = (2, 0, 0)
+    where[("t3", "correlation")] = (3, 0, 0)
+    for col, source in ((0, "maxInds"), (1, "meanFreq"), (2, "skewness"), (3, "kurtosis"), (4, "bandsEnergy")):
+        where[("f", source)] = (4, 0, col)
+    where[("f3", "sma3")] = (5, 0, 0)
+    where[("angle", "angle")] = (6, 0, 0)
+    flat = g.concat([g.reshape(p, [0, rows * cols]) for p, rows, cols in pieces], axis=1)
+    return g.op("Gather", [flat, g.const(_feature_plan(pieces, where))], "raw_features", axis=1)
+
+
+def _feature_plan(pieces, where) -> np.ndarray:
+    """Column of each of the 561 features in the concatenated pieces (``extract.PLAN`` remapped)."""
+    starts = np.concatenate([[0], np.cumsum([rows * cols for _, rows, cols in pieces])])
+    remap = []
+    for key in _SOURCE_KEYS:
+        piece, row0, col0 = where[key]
+        cols = pieces[piece][2]
+        for series in range(DOMAIN_SIZE[key[0]]):
+            for j in range(SOURCE_WIDTH[key[1]]):
+                remap.append(starts[piece] + (row0 + series) * cols + col0 + j)
+    return np.array(remap)[PLAN]
 
 
 # --------------------------------------------------------------------------- the classifier

@@ -313,6 +313,22 @@ def _chain(g: _Builder, samples: str, state: str):
         if masked:      # [B, 64 (j), 64 (i)]: input j and output i in the same segment
             same_t = g.op("Cast", [g.op("Equal", [g.reshape(seg, [-1, BLOCK, 1]), g.reshape(seg, [-1, 1, BLOCK])])],
                           to=g.elem)
+        if not masked:
+            # All 9 outputs from one product: [u_acc | z_acc | u_gyro | z_gyro] per axis times a
+            # block matrix whose columns are body acc, gravity, body gyro (64 samples each).
+            rows = [(mats["acc"][0], mats["acc"][1]), (mats["gyro"][0], mats["gyro"][1])]
+            n_in = sum(BLOCK + O.shape[2] for _, O in rows)
+            big = np.zeros((n_in, 3 * BLOCK))
+            r, col = 0, 0
+            for T, O in rows:
+                for o in range(T.shape[0]):
+                    big[r:r + BLOCK, col:col + BLOCK] = T[o].T
+                    big[r + BLOCK:r + BLOCK + O.shape[2], col:col + BLOCK] = O[o].T
+                    col += BLOCK
+                r += BLOCK + O.shape[2]
+            inp = g.concat([xs["acc"], zs["acc"], xs["gyro"], zs["gyro"]], axis=2)
+            y = g.reshape(g.op("MatMul", [inp, g.const(big)]), [0, 3, 3, BLOCK])      # [B, axis, signal, 64]
+            return g.reshape(g.op("Transpose", [y], perm=[0, 2, 1, 3]), [0, N_SIGNALS, BLOCK])
         for key in ("acc", "gyro"):
             T, O, _, _ = mats[key]
             for o in range(T.shape[0]):

@@ -299,8 +299,8 @@ def _float64_free(model: onnx.ModelProto) -> list[str]:
 CPU_FLOAT_OPS = {
     "Abs", "Acos", "Add", "And", "ArgMax", "Cast", "Clip", "Concat", "ConstantOfShape", "Cos", "CumSum", "Div",
     "Equal", "Expand", "Floor", "Gather", "GatherElements", "Gemm", "Greater", "GreaterOrEqual", "Identity", "If",
-    "IsInf", "IsNaN", "LessOrEqual", "Log", "MatMul", "Max", "Min", "Mul", "Neg", "Not", "ReduceMax", "ReduceMean",
-    "ReduceMin", "ReduceSum", "Reshape", "ScatterElements", "Shape", "Sin", "Slice", "Softmax", "Split", "Sqrt",
+    "IsInf", "IsNaN", "LessOrEqual", "Log", "MatMul", "Max", "Min", "Mul", "Neg", "Not", "ReduceL1", "ReduceL2", "ReduceMax",
+    "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum", "ReduceSumSquare", "Reshape", "ScatterElements", "Shape", "Sin", "Slice", "Softmax", "Split", "Sqrt",
     "Sub", "TopK", "Transpose", "Where",
 }
 

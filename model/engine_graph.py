@@ -446,25 +446,35 @@ def gravity_difference_matrices():
 STATS = ("mean", "std", "mad", "max", "min", "energy", "iqr", "entropy")
 
 
-def _stats(g: _Builder, x: str, shifted: str):
+def _stats(g: _Builder, x: str, shifted: str, f: str):
     """The STATS of series x [B, S, W] as one tensor [B, S, len(STATS)]; also the deviations [B, S, W].
 
-    ``shifted``: the series minus any per-series constant, used for the statistics that do not
-    depend on the level (std, mad, iqr, deviations), when it is more precise than x itself.
+    ``x`` stacks the 20 time series and the 13 spectra written twice (see ``_features``);
+    ``shifted``: x minus any per-series constant, used for the statistics that do not depend on the
+    level (std, mad, iqr, deviations), when it is more precise than x itself. Quartiles and entropy
+    cost per value, so the spectra ``f`` [B, 13, 64] enter those once, not twice.
     Scale factors are applied once, to the stacked tensor.
     """
     n = WINDOW
+    n_t = 20
     d = g.sub(shifted, g.mean(shifted, [2], keepdims=1))
+    t_shifted = g.slice(shifted, [0], [n_t], [1])
+    t = g.slice(x, [0], [n_t], [1])
     parts = [g.mean(x, [2], keepdims=1),
              g.op("ReduceL2", [d], axes=[2], keepdims=1),
              g.op("ReduceL1", [d], axes=[2], keepdims=1),
              g.op("ReduceMax", [x], axes=[2], keepdims=1),
              g.op("ReduceMin", [x], axes=[2], keepdims=1),
              g.op("ReduceSumSquare", [x], axes=[2], keepdims=1),
-             _iqr(g, shifted, n),
-             _entropy_sum(g, x)]
-    scale = np.array([1.0, 1.0 / np.sqrt(n), 1.0 / n, 1.0, 1.0, 1.0 / n, 1.0, -1.0 / (n * np.log(2))])
-    offset = np.array([0.0] * 7 + [np.log2(n)])      # entropy: log2 n - sum(log2 count) / n
+             g.concat([_iqr(g, t_shifted, n), _iqr(g, f, n // 2)], axis=1),
+             g.concat([_entropy_sum(g, t, n), _entropy_sum(g, f, n // 2)], axis=1)]
+    rows = np.array([n] * n_t + [n // 2] * 13, dtype=np.float64)[:, None]      # values per series
+    scale = np.ones((len(rows), len(STATS)))
+    offset = np.zeros((len(rows), len(STATS)))
+    scale[:, 1:3] = [1.0 / np.sqrt(n), 1.0 / n]
+    scale[:, 5] = 1.0 / n
+    scale[:, 7:8] = -1.0 / (rows * np.log(2))
+    offset[:, 7:8] = np.log2(rows)                   # entropy: log2 n - sum(log2 count) / n
     stats = g.add(g.mul(g.concat(parts, axis=2), g.const(scale)), g.const(offset))
     return stats, d
 
@@ -473,29 +483,32 @@ def _iqr(g: _Builder, x: str, n: int):
     """Q3 - Q1 (Hazen) of series x [B, S, n] as [B, S, 1], from partial selections, not a full sort.
 
     The order statistics needed sit next to each other near each quartile. The series and their
-    negatives are stacked, so one selection of the ``k`` smallest serves both quartiles: their
-    three largest hold sorted[lo1], sorted[hi1] (from x) and -sorted[lo3], -sorted[hi3] (from -x).
-    ``k`` is one more than needed so that onnxruntime selects with nth_element, not a heap.
+    negatives are stacked, so one selection of the ``k`` smallest serves both quartiles: the
+    largest of them hold sorted[lo1], sorted[hi1] (from x) and -sorted[lo3], -sorted[hi3] (from -x).
+    ``k`` is large enough that onnxruntime selects with nth_element, not a (slower) heap.
     """
     idx, weights = st._hazen_weights(n, (25, 75))
     w = weights[1] - weights[0]                       # per entry of idx: lo q1, hi q1, lo q3, hi q3
     lo1, hi1, lo3, hi3 = (int(i) for i in idx)
-    if not (hi1 == lo1 + 1 and hi3 == lo3 + 1 and hi1 + 1 == n - lo3):
+    if not (hi1 == lo1 + 1 and hi3 == lo3 + 1 and hi3 == n - 1 - lo1):
         raise AssertionError(f"unexpected quartile positions {idx} for n = {n}")
-    k = hi1 + 2
+    k = max(hi1 + 1, int(np.ceil(2 ** (0.726 * np.log2(n)))))
+    k2 = k - lo1
     both = g.concat([x, g.op("Neg", [x])], axis=1)                                    # [B, 2S, n]
     low = g.op("TopK", [both, g.const(np.array([k], dtype=np.int64))], outputs=2, axis=-1, largest=0,
                sorted=0)[0]
-    top = g.op("TopK", [low, g.const(np.array([3], dtype=np.int64))], outputs=2, axis=-1, largest=1,
-               sorted=1)[0]                                                            # [B, 2S, 3]
-    # x rows: [s(hi1 + 1), s(hi1), s(lo1)], -x rows: [-s(lo3 - 1), -s(lo3), -s(hi3)];
+    top = g.op("TopK", [low, g.const(np.array([k2], dtype=np.int64))], outputs=2, axis=-1, largest=1,
+               sorted=1)[0]                                                            # [B, 2S, k2]
+    # x rows end [.., s(hi1), s(lo1)]; -x rows end [.., -s(lo3), -s(hi3)] (hi3 = n - 1 - lo1);
     # iqr = q3 - q1 = -(w lo3 * -s(lo3) + w hi3 * -s(hi3)) - (w lo1 s(lo1) + w hi1 s(hi1)).
-    sep = g.reshape(top, [0, 2, -1, 3])                                               # [B, 2, S, 3]
-    weights_both = np.array([[0.0, w[1], w[0]], [0.0, -w[2], -w[3]]]).reshape(2, 1, 3)
+    sep = g.reshape(top, [0, 2, -1, k2])                                              # [B, 2, S, k2]
+    weights_both = np.zeros((2, 1, k2))
+    weights_both[0, 0, -2:] = w[1], w[0]
+    weights_both[1, 0, -2:] = -w[2], -w[3]
     return g.reshape(g.rsum(g.mul(sep, g.const(weights_both)), [1, 3]), [0, -1, 1])
 
 
-def _entropy_sum(g: _Builder, x: str):
+def _entropy_sum(g: _Builder, x: str, n: int):
     """sum over samples of ln(count of the sample's level) for MATLAB image entropy; [B, S, 1].
 
     Levels are round(255 x) saturating to 0..255; counts by scatter-add into 256 bins.
@@ -506,12 +519,11 @@ def _entropy_sum(g: _Builder, x: str):
     idx = g.op("Cast", [levels], to=TensorProto.INT64)
     zeros = g.mul(levels, g.const(np.array(0.0)))                                     # [B, S, n]
     ones = g.add(zeros, g.const(np.array(1.0)))
-    bins = g.concat([zeros, zeros], axis=2)                                            # [B, S, 256]
+    bins = g.concat([zeros] * (256 // n), axis=2)                                      # [B, S, 256]
     counts = g.op("ScatterElements", [bins, idx, ones], "counts", axis=2, reduction="add")
     per_sample = g.op("GatherElements", [counts, idx], axis=2)
     # One logarithm per 16 samples: a product of 16 counts (each <= 128) stays below 2^112, inside
     # float32 range, and rounds to a relative 1e-6 at most (1e-8 bits of entropy).
-    n = WINDOW
     chunks = g.op("ReduceProd", [g.reshape(per_sample, [0, 0, n // 16, 16])], axes=[3], keepdims=0)
     return g.rsum(g.op("Log", [chunks]), [2], keepdims=1)
 
@@ -664,7 +676,7 @@ def _features(g: _Builder, span: str, gravity_diffs: str):
     # has the same mean, std, mad, max, min, energy, quartiles (Hazen positions of 2n fall on the
     # repeated values) and entropy, so every per-series statistic is one node for all 33.
     f2 = g.concat([f, f], axis=2)                                                           # [B, 13, 128]
-    stats, d = _stats(g, g.concat([t, f2], axis=1), g.concat([t_shifted, f2], axis=1))    # [B, 33, 8]
+    stats, d = _stats(g, g.concat([t, f2], axis=1), g.concat([t_shifted, f2], axis=1), f)  # [B, 33, 8]
 
     ar = _arburg_differences(g, t, gravity_diffs)                                           # [B, 20, 4]
 

@@ -566,31 +566,27 @@ def _arburg_differences(g: _Builder, t: str, gravity_diffs: str):
     # A polynomial is one tensor [B, S, 2, K]: row 0 the exact integer parts, row 1 the float parts.
     D = g.concat([g.reshape(t, [0, S, 1, W]), diffs], axis=2)                      # [B, S, K, W]
     D2 = g.concat([D, D], axis=2)                                                   # [B, S, 2K, W]
-    zeros = g.mul(g.slice(D2, [0], [2], [2]), g.const(np.array(0.0)))              # [B, S, 2, W] -> zeros
-    zeros = g.slice(zeros, [0], [K], [3])                                           # [B, S, 2, K]
-    zeros_col = g.slice(zeros, [0], [1], [3])                                        # [B, S, 2, 1]
-    zeros_row = g.slice(zeros, [0], [1], [2])                                        # [B, S, 1, K]
-    one = g.add(zeros, g.const(np.array([[1.0, 0, 0, 0, 0], [0, 0, 0, 0, 0]])))
+    # The two polynomials E (forward) and P = z^-1 B (backward, delayed) as one row per stream and
+    # series: X = [E int | E float | P int | P float] ([B, S, 1, 4K]). Every linear step below is a
+    # product with a constant matrix of 0 and +-1 entries, so integer parts stay exact and each
+    # float part gets the same few roundings as written out term by term.
+    Cm, U = _burg_difference_maps()
+    zeros = g.mul(g.slice(D2, [0, 0], [1, 4 * K], [2, 3]), g.const(np.array(0.0)))  # [B, S, 1, 4K]
+    X = g.add(zeros, g.const(_burg_difference_start()))
     one_f = g.const(np.array(1.0))
     two_f = g.const(np.array(2.0))
-
-    F = Bk = one
     a = None                                                                         # [B, S, m - 1]
     for m in range(1, BURG_ORDER + 1):
-        # z^-1 P = P - (1 - z^-1) P: coefficient k becomes p_k - p_{k-1}.
-        Ep, Bp = F, g.sub(Bk, g.concat([zeros_col, g.slice(Bk, [0], [K - 1], [3])], axis=3))
-        dif, sm = g.sub(Ep, Bp), g.add(Ep, Bp)
-        # Both error sequences, integer and float parts summed in one product: [B, S, 2, W - m].
-        coeffs = g.reshape(g.concat([dif, sm], axis=2), [0, S, 2, 2 * K])
+        # E - P and E + P (the error filters for k = -1 and k = +1), integer and float parts
+        # summed in one product with the differences: [B, S, 2, W - m].
+        coeffs = g.reshape(g.op("MatMul", [X, g.const(Cm)]), [0, S, 2, 2 * K])
         vals = g.slice(g.op("MatMul", [coeffs, D2]), [m], [W], [3])
-        sq = g.rsum(g.mul(vals, vals), [3], keepdims=1)                             # [B, S, 2, 1]
-        ssd, sss = g.slice(sq, [0], [1], [2]), g.slice(sq, [1], [2], [2])         # [B, S, 1, 1]
-        scale = g.div(two_f, g.add(ssd, sss))
-        cm = g.mul(ssd, scale)                                                       # 1 + k
-        cp = g.mul(sss, scale)                                                       # 1 - k
-        use_m = g.op("LessOrEqual", [cm, cp])
-        k4 = g.op("Where", [use_m, g.sub(cm, one_f), g.sub(one_f, cp)])
-        k = g.reshape(k4, [0, S, 1])
+        sq = g.op("ReduceSumSquare", [vals], axes=[3], keepdims=1)                  # [B, S, 2, 1]
+        c = g.div(g.mul(sq, two_f), g.rsum(sq, [2], keepdims=1))                    # 1 + k, 1 - k
+        c_min = g.op("ReduceMin", [c], axes=[2], keepdims=1)                         # [B, S, 1, 1]
+        # sign -1 when 1 + k <= 1 - k (k = -1 + c_min), else +1 (k = 1 - c_min)
+        sign = g.sub(g.mul(g.op("Cast", [g.op("ArgMin", [c], axis=2, keepdims=1)], to=g.elem), two_f), one_f)
+        k = g.reshape(g.mul(sign, g.sub(one_f, c_min)), [0, S, 1])
         if a is None:
             a = k
         else:
@@ -598,27 +594,60 @@ def _arburg_differences(g: _Builder, t: str, gravity_diffs: str):
             rev = g.op("MatMul", [a, g.const(np.eye(m - 1)[::-1])])
             a = g.concat([g.add(a, g.mul(k, rev)), k], axis=2)
         if m < BURG_ORDER:
-            # F' = Ep + k Bp, B' = Bp + k Ep with k = -1 + cm or 1 - cp:
-            # F' = (dif or sm) + f Bp, B' = (-dif or sm) + f Ep, f = cm or -cp; f times a
-            # polynomial is small, so it joins the float parts.
-            f = g.op("Where", [use_m, cm, g.op("Neg", [cp])])                        # [B, S, 1, 1]
-            F = g.add(g.op("Where", [use_m, dif, sm]),
-                      g.concat([zeros_row, g.mul(f, g.rsum(Bp, [2], keepdims=1))], axis=2))
-            Bk = g.add(g.op("Where", [use_m, g.op("Neg", [dif]), sm]),
-                       g.concat([zeros_row, g.mul(f, g.rsum(Ep, [2], keepdims=1))], axis=2))
+            # E' = E + k P, B' = P + k E with k = sign (1 - c_min):
+            # E' = (E + sign P) + f (P int + P float), B' = (P + sign E) + f (E int + E float),
+            # f = -sign c_min; f times a polynomial is small, so it joins the float parts.
+            # The next P = z^-1 B' = B' - (1 - z^-1) B' is folded into the same maps.
+            f = g.op("Neg", [g.mul(sign, c_min)])
+            w = g.concat([g.mul(sign, sign), sign, f], axis=2)                          # [B, S, 3, 1]
+            Y = g.reshape(g.op("MatMul", [X, g.const(U)]), [0, S, 3, 4 * K])
+            X = g.rsum(g.mul(Y, w), [2], keepdims=1)
     return g.concat([g.slice(other, [0], [3], [1]), a, g.slice(other, [3], [17], [1])], axis=1)
 
 
-def _difference_matrix():
-    """[W, 4 W]: column (k - 1) W + n gives the k-th difference at n (zero for n < k)."""
-    from math import comb
-    W = WINDOW
-    M = np.zeros((W, BURG_ORDER, W))
-    for k in range(1, BURG_ORDER + 1):
-        for n in range(k, W):
-            for j in range(k + 1):
-                M[n - j, k - 1, n] += (-1) ** j * comb(k, j)
-    return M.reshape(W, BURG_ORDER * W)
+def _burg_difference_start() -> np.ndarray:
+    """X for stage 1: E = 1 and P = z^-1 = 1 - (1 - z^-1), integer parts, in the layout of ``_burg_difference_maps``."""
+    K = BURG_ORDER + 1
+    X = np.zeros((4, K))
+    X[0, 0] = 1.0
+    X[2, :2] = 1.0, -1.0
+    return X.reshape(1, 4 * K)
+
+
+def _burg_difference_maps():
+    """Constant maps of the Burg stage on X = [E int | E float | P int | P float] (K entries each).
+
+    Returns ``Cm`` (4K, 4K): X -> [E - P int | E - P float | E + P int | E + P float], and ``U``
+    (4K, 3 * 4K): X -> three candidates whose combination ``1 * U0 + sign * U1 + f * U2`` is the
+    next X (E' = E + sign P + f (P int + P float); B' likewise with E and P swapped; then
+    P' = B' - (1 - z^-1) B', coefficient k minus coefficient k - 1).
+    """
+    K = BURG_ORDER + 1
+    E_I, E_F, P_I, P_F = (np.arange(K) + i * K for i in range(4))
+    eye = np.eye(K)
+    Cm = np.zeros((4 * K, 4 * K))
+    for dst, pairs in ((E_I, ((E_I, 1), (P_I, -1))), (E_F, ((E_F, 1), (P_F, -1))),
+                       (P_I, ((E_I, 1), (P_I, 1))), (P_F, ((E_F, 1), (P_F, 1)))):
+        for src, sign in pairs:
+            Cm[src[:, None], dst] += sign * eye
+    diff = eye - np.eye(K, k=1)          # column k: p_k - p_{k-1} (row k gives +1, row k-1 gives -1)
+    U = np.zeros((3, 4 * K, 4 * K))
+    # U0: E -> E'; P -> B' (then differenced)
+    U[0][E_I[:, None], E_I] = eye
+    U[0][E_F[:, None], E_F] = eye
+    U[0][P_I[:, None], P_I] = diff
+    U[0][P_F[:, None], P_F] = diff
+    # U1 (times sign): P -> E'; E -> B'
+    U[1][P_I[:, None], E_I] = eye
+    U[1][P_F[:, None], E_F] = eye
+    U[1][E_I[:, None], P_I] = diff
+    U[1][E_F[:, None], P_F] = diff
+    # U2 (times f): P int + P float -> E' float; E int + E float -> B' float
+    U[2][P_I[:, None], E_F] = eye
+    U[2][P_F[:, None], E_F] = eye
+    U[2][E_I[:, None], P_F] = diff
+    U[2][E_F[:, None], P_F] = diff
+    return Cm, np.concatenate(list(U), axis=1)
 
 
 def _acos(g: _Builder, c: str):

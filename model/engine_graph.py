@@ -536,7 +536,9 @@ def _arburg(g: _Builder, x: str, order: int = 4):
     for m in range(1, order + 1):
         efp = g.slice(ef, [1], [np.iinfo(np.int64).max], [2])
         ebp = g.slice(eb, [0], [-1], [2])
-        k = g.div(g.mul(two, g.dot(ebp, efp, 1)), g.add(g.dot(efp, efp, 1), g.dot(ebp, ebp, 1)))   # [B, S, 1]
+        den = g.add(g.op("ReduceSumSquare", [efp], axes=[2], keepdims=1),
+                    g.op("ReduceSumSquare", [ebp], axes=[2], keepdims=1))
+        k = g.div(g.mul(two, g.dot(ebp, efp, 1)), den)                                              # [B, S, 1]
         a = k if a is None else g.concat([g.add(a, g.mul(k, g.op("MatMul", [a, g.const(np.eye(m - 1)[::-1])]))), k],
                                           axis=2)
         if m < order:

@@ -297,11 +297,12 @@ def _float64_free(model: onnx.ModelProto) -> list[str]:
 
 #: Operators whose float kernels the CPU provider (and the mobile builds) have.
 CPU_FLOAT_OPS = {
-    "Abs", "Acos", "Add", "And", "ArgMax", "Cast", "Clip", "Concat", "ConstantOfShape", "Cos", "CumSum", "Div",
-    "Equal", "Expand", "Floor", "Gather", "GatherElements", "Gemm", "Greater", "GreaterOrEqual", "Identity", "If",
-    "IsInf", "IsNaN", "LessOrEqual", "Log", "MatMul", "Max", "Min", "Mul", "Neg", "Not", "ReduceL1", "ReduceL2", "ReduceMax",
-    "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum", "ReduceSumSquare", "Reshape", "ScatterElements", "Shape", "Sin", "Slice", "Softmax", "Split", "Sqrt",
-    "Sub", "TopK", "Transpose", "Where",
+    "Abs", "Acos", "Add", "And", "ArgMax", "ArgMin", "Cast", "Clip", "Concat", "ConstantOfShape", "Cos",
+    "CumSum", "Div", "Equal", "Expand", "Floor", "Gather", "GatherElements", "Gemm", "Greater",
+    "GreaterOrEqual", "Identity", "If", "IsInf", "IsNaN", "LessOrEqual", "Log", "MatMul", "Max", "Min", "Mul",
+    "Neg", "Not", "ReduceL1", "ReduceL2", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum",
+    "ReduceSumSquare", "Reshape", "ScatterElements", "Shape", "Sin", "Slice", "Softmax", "Split", "Sqrt", "Sub",
+    "TopK", "Transpose", "Where",
 }
 
 

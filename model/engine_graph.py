@@ -11,6 +11,14 @@ operators, then the classifier's own nodes (inlined from its ONNX file)::
          (DFT as a matrix product), every statistic, Burg AR(4), entropy, angles
       -> features [B, 561] -> classifier -> probabilities [B, K], label [B]
 
+Node count matters as much as arithmetic: onnxruntime spends about 0.3 us per node whatever its
+size, so same-kind work is stacked (the 20 series and the 13 spectra, each written twice to 128
+values, are one [B, 33, 128] tensor for mean, std, mad, max, min and energy; the statistics of
+all 33 are one [B, 33, 8] tensor; the features are one Gather from 7 such pieces), and linear
+steps are products with constant matrices (the chain's 9 outputs in one product; Burg's
+polynomial updates as 0/+-1 maps). Work that costs per value (the quartile selection, the
+entropy's scatter-add) runs on the spectra's own 64 values instead.
+
 Why block-state form: a sample-by-sample recursion in float32 accumulates rounding through poles
 at 0.96..0.99 (the 0.3 Hz gravity and 0.1 Hz drift low-passes); the block form applies the pole
 only once per block (``A^64``, spectral radius 0.07..0.57), and computes body acceleration and body

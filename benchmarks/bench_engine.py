@@ -345,7 +345,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats (smoke test)")
     parser.add_argument("--out", type=Path, default=OUT, help=f"report file (default {OUT})")
-    parser.add_argument("--engine", type=Path, default=ENGINE, help="engine graph to measure (default: the shipped one)")
+    parser.add_argument("--engine", type=Path, default=ENGINE,
+                        help="engine graph to measure (default: the shipped one)")
     parser.add_argument("--before", type=Path, default=None,
                         help="an earlier engine graph, measured side by side (interleaved) for a before/after table")
     args = parser.parse_args(argv)

@@ -42,6 +42,15 @@ def _sample():
     return data["acc"], data["gyro"]
 
 
+def _node_count(path) -> int:
+    """Top-level nodes of an ONNX file (-1 without the onnx package, on a runtime-only install)."""
+    try:
+        import onnx
+        return len(onnx.load(str(path), load_external_data=False).graph.node)
+    except ImportError:
+        return -1
+
+
 def _median_ms(times) -> float:
     return 1e3 * float(np.median(times))
 
@@ -50,7 +59,7 @@ def _p99_ms(times) -> float:
     return 1e3 * float(np.percentile(times, 99))
 
 
-def one_stream(acc, gyro, repeats: int) -> dict:
+def one_stream(acc, gyro, repeats: int, engine=ENGINE, before=None) -> dict:
     from har.runtime import Recognizer
     from har.runtime.engine import EngineRecognizer, EngineSession
 
@@ -58,10 +67,10 @@ def one_stream(acc, gyro, repeats: int) -> dict:
     blocks = [(acc[i:i + 64], gyro[i:i + 64]) for i in range(0, n, 64)]
     out = {}
     rec = Recognizer()
-    eng_rec = EngineRecognizer()
-    sess = EngineSession()
+    eng_rec = EngineRecognizer(engine)
+    sess = EngineSession(engine)
     raw = np.hstack([acc, gyro]).astype(np.float32)
-    times = {"python": [], "graph": [], "driver": []}
+    times = {"python": [], "graph": [], "driver": [], "before": []}
 
     def run_python():
         rec.reset()
@@ -72,13 +81,17 @@ def one_stream(acc, gyro, repeats: int) -> dict:
                 times["python"].append(time.perf_counter() - t0)
                 assert len(got) == 1
 
-    def run_graph():
-        state = sess.initial_state(1)
-        for k in range(len(blocks)):
-            t0 = time.perf_counter()
-            state = sess.run(raw[None, k * 64:(k + 1) * 64], state).state
-            if k >= 4:
-                times["graph"].append(time.perf_counter() - t0)
+    def graph_path(session, key):
+        def run():
+            state = session.initial_state(1)
+            for k in range(len(blocks)):
+                t0 = time.perf_counter()
+                state = session.run(raw[None, k * 64:(k + 1) * 64], state).state
+                if k >= 4:
+                    times[key].append(time.perf_counter() - t0)
+        return run
+
+    run_graph = graph_path(sess, "graph")
 
     def run_driver():
         eng_rec.reset()
@@ -92,31 +105,35 @@ def one_stream(acc, gyro, repeats: int) -> dict:
     # Each path over the whole recording in turn (its own working set warm, as in an app that
     # only runs the engine), the order rotating between repeats.
     paths = [run_python, run_graph, run_driver]
+    if before is not None:
+        paths.append(graph_path(EngineSession(before), "before"))
     for r in range(repeats):
-        for fn in paths[r % 3:] + paths[:r % 3]:
+        for fn in paths[r % len(paths):] + paths[:r % len(paths)]:
             fn()
-    t_py, t_graph, t_driver = times["python"], times["graph"], times["driver"]
-    out["python"] = {"p50_ms": _median_ms(t_py), "p99_ms": _p99_ms(t_py), "windows": len(t_py)}
-    out["graph"] = {"p50_ms": _median_ms(t_graph), "p99_ms": _p99_ms(t_graph), "windows": len(t_graph)}
-    out["driver"] = {"p50_ms": _median_ms(t_driver), "p99_ms": _p99_ms(t_driver), "windows": len(t_driver)}
+    for key, t in times.items():
+        if t:
+            out[key] = {"p50_ms": _median_ms(t), "p99_ms": _p99_ms(t), "windows": len(t)}
     return out
 
 
-def many_streams(acc, gyro, repeats: int) -> dict:
+def many_streams(acc, gyro, repeats: int, engine=ENGINE, before=None) -> dict:
+    """Windows/s of one graph call with B streams against the numpy batch path, interleaved.
+
+    For each B, graph calls (and the ``before`` graph's, if given) alternate with numpy batch runs,
+    so the ratios compare the same moments of a shared machine. Wall and thread CPU time are both
+    kept (onnxruntime with one intra-op thread and numpy with one BLAS thread run on the calling
+    thread): CPU time is what other processes on the machine cannot inflate.
+    """
     from har.features import extract_recording, to_official_scale
     from har.runtime.engine import EngineSession
     from har.runtime.model import load_model
 
     model = load_model()
-    times = []
-    n_windows = 0
-    for _ in range(repeats):
-        t0 = time.perf_counter()
+    numpy_windows = len(extract_recording(acc, gyro)[0])
+
+    def numpy_batch():
         starts, X = extract_recording(acc, gyro)
         model.predict(np.nan_to_num(to_official_scale(X)))
-        times.append(time.perf_counter() - t0)
-        n_windows = len(starts)
-    numpy_wps = n_windows / float(np.median(times))
 
     # The live Python alternative for many streams: one Recognizer per stream, one block each.
     from har.runtime import Recognizer
@@ -134,37 +151,63 @@ def many_streams(acc, gyro, repeats: int) -> dict:
         t_live.append(time.perf_counter() - t0)
     live_wps = n_live / float(np.median(t_live))
 
-    sess = EngineSession()
+    sessions = {"graph": EngineSession(engine)}
+    if before is not None:
+        sessions["before"] = EngineSession(before)
     raw = np.hstack([acc, gyro]).astype(np.float32)
     n_blocks = len(raw) // 64
     rows = []
     for b in BATCHES:
         # B streams, each a different block of the recording, in steady state (state from a warm-up).
         offsets = (np.arange(b) * 7) % (n_blocks - 4)
-        state = sess.initial_state(b)
-        for k in range(4):
-            state = sess.run(np.stack([raw[(o + k) * 64:(o + k + 1) * 64] for o in offsets]), state).state
+        states = {}
+        for key, sess in sessions.items():
+            state = sess.initial_state(b)
+            for k in range(4):
+                state = sess.run(np.stack([raw[(o + k) * 64:(o + k + 1) * 64] for o in offsets]), state).state
+            states[key] = state
         block = np.stack([raw[(o + 4) * 64:(o + 5) * 64] for o in offsets])
-        reps = max(3, min(repeats * 10, 4000 // b))
-        t = []
-        for _ in range(reps):
-            t0 = time.perf_counter()
-            sess.run(block, state)
-            t.append(time.perf_counter() - t0)
-        per_call = float(np.median(t))
-        rows.append({"streams": b, "call_ms": 1e3 * per_call, "graph_wps": b / per_call,
-                     "numpy_wps": numpy_wps, "ratio": (b / per_call) / numpy_wps,
-                     "live_wps": live_wps, "live_ratio": (b / per_call) / live_wps})
-    return {"numpy_windows": n_windows, "numpy_s": float(np.median(times)), "rows": rows, "live_streams": n_live}
+        # Rounds of: one numpy batch run, then a few calls of each graph (the first call of each
+        # round only re-warms the caches the numpy run evicted and is not kept).
+        rounds = 3 * repeats + 2
+        calls = max(2, min(10, 2000 // b))
+        wall = {key: [] for key in [*sessions, "numpy"]}
+        cpu = {key: [] for key in wall}
+
+        def timed(key, fn):
+            t0, c0 = time.perf_counter(), time.thread_time()
+            fn()
+            cpu[key].append(time.thread_time() - c0)
+            wall[key].append(time.perf_counter() - t0)
+
+        for _ in range(rounds):
+            timed("numpy", numpy_batch)
+            for key, sess in sessions.items():
+                sess.run(block, states[key])
+                for _ in range(calls - 1):
+                    timed(key, lambda: sess.run(block, states[key]))
+        per_call = float(np.median(wall["graph"]))
+        numpy_wps = numpy_windows / float(np.median(wall["numpy"]))
+        numpy_cpu_wps = numpy_windows / float(np.median(cpu["numpy"]))
+        row = {"streams": b, "call_ms": 1e3 * per_call, "graph_wps": b / per_call,
+               "numpy_wps": numpy_wps, "ratio": (b / per_call) / numpy_wps,
+               "cpu_ratio": (b / float(np.median(cpu["graph"]))) / numpy_cpu_wps,
+               "live_wps": live_wps, "live_ratio": (b / per_call) / live_wps}
+        if "before" in sessions:
+            before_call = float(np.median(wall["before"]))
+            row.update(before_call_ms=1e3 * before_call, before_ratio=(b / before_call) / numpy_wps,
+                       before_cpu_ratio=(b / float(np.median(cpu["before"]))) / numpy_cpu_wps)
+        rows.append(row)
+    return {"numpy_windows": numpy_windows, "rows": rows, "live_streams": n_live}
 
 
-def session_start(repeats: int) -> dict:
+def session_start(repeats: int, engine=ENGINE) -> dict:
     from har.runtime.engine import EngineSession
 
     t = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        EngineSession()
+        EngineSession(engine)
         t.append(time.perf_counter() - t0)
     return {"median_ms": _median_ms(t)}
 
@@ -175,7 +218,7 @@ import numpy as np
 spec = importlib.util.spec_from_file_location("engine_alone", sys.argv[1])
 engine = importlib.util.module_from_spec(spec); sys.modules[spec.name] = engine; spec.loader.exec_module(engine)
 data = np.load(sys.argv[2])
-rec = engine.EngineRecognizer()
+rec = engine.EngineRecognizer(sys.argv[3])
 preds = rec.push(data["acc"], data["gyro"])
 sess = rec.session
 state = sess.initial_state(256)
@@ -207,11 +250,12 @@ def peak_mb():
 """
 
 
-def peak_rss() -> dict:
+def peak_rss(engine=ENGINE) -> dict:
     sample = ROOT / "runtime" / "data" / "sample_recording.npz"
     out = {}
     for key, code in (("engine", ENGINE_ONLY), ("python", PYTHON_ENGINE)):
-        proc = subprocess.run([sys.executable, "-c", PEAK + code, str(ROOT / "runtime" / "engine.py"), str(sample)],
+        proc = subprocess.run([sys.executable, "-c", PEAK + code, str(ROOT / "runtime" / "engine.py"), str(sample),
+                               str(engine)],
                               capture_output=True, text=True, timeout=300)
         if proc.returncode != 0:
             raise SystemExit(f"bench_engine: peak RSS child ({key}) failed: {proc.stderr.strip()[-500:]}")
@@ -241,7 +285,10 @@ def render(res: dict, command: str) -> str:
     base = one["python"]["p50_ms"]
     for key, name in (("python", "`har.runtime.Recognizer.push` (numpy/scipy features + ONNX classifier)"),
                       ("graph", "`engine.onnx`, one `InferenceSession.run` (B = 1)"),
-                      ("driver", "`EngineRecognizer.push` (graph + numpy driver)")):
+                      ("driver", "`EngineRecognizer.push` (graph + numpy driver)"),
+                      ("before", f"before: `{res.get('before_name')}`, one `InferenceSession.run` (B = 1)")):
+        if key not in one:
+            continue
         r = one[key]
         lines.append(f"| {name} | {r['p50_ms']:.3f} | {r['p99_ms']:.3f} | {r['windows']} | {base / r['p50_ms']:.2f}x |")
     lines += [
@@ -249,18 +296,29 @@ def render(res: dict, command: str) -> str:
         "## Many streams: windows per second",
         "",
         f"Numpy batch baseline: `extract_recording` + classifier over the whole recording "
-        f"({many['numpy_windows']} windows in {many['numpy_s']:.3f} s), the Python engine's fastest path.",
+        f"({many['numpy_windows']} windows per run), the Python engine's fastest path, run interleaved with "
+        "the graph calls of each row. Ratios in wall time and in thread CPU time (what the other "
+        "processes of a shared machine cannot inflate).",
         "",
         f"Live baseline: {many['live_streams']} `Recognizer`s (one per stream) each pushed one 64-sample block, "
         "what a server without the graph does.",
         "",
         "| streams per call (B) | graph call ms | graph windows/s | numpy batch windows/s | graph / numpy batch "
-        "| Recognizer per stream windows/s | graph / Recognizers |",
-        "|---|---|---|---|---|---|---|",
+        "| same, CPU time | Recognizer per stream windows/s | graph / Recognizers |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in many["rows"]:
         lines.append(f"| {r['streams']} | {r['call_ms']:.3f} | {r['graph_wps']:.0f} | {r['numpy_wps']:.0f} | "
-                     f"{r['ratio']:.2f}x | {r['live_wps']:.0f} | {r['live_ratio']:.2f}x |")
+                     f"{r['ratio']:.2f}x | {r['cpu_ratio']:.2f}x | {r['live_wps']:.0f} | {r['live_ratio']:.2f}x |")
+    if "before_call_ms" in many["rows"][0]:
+        lines += ["", f"Before (`{res.get('before_name')}`), measured in the same loop:", "",
+                  "| streams per call (B) | before call ms | after call ms | speed-up | before / numpy batch | "
+                  "after / numpy batch | before / numpy (CPU) | after / numpy (CPU) |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for r in many["rows"]:
+            lines.append(f"| {r['streams']} | {r['before_call_ms']:.3f} | {r['call_ms']:.3f} | "
+                         f"{r['before_call_ms'] / r['call_ms']:.2f}x | {r['before_ratio']:.2f}x | {r['ratio']:.2f}x | "
+                         f"{r['before_cpu_ratio']:.2f}x | {r['cpu_ratio']:.2f}x |")
     rss = res["rss"]
     lines += [
         "",
@@ -268,7 +326,8 @@ def render(res: dict, command: str) -> str:
         "",
         "| measure | value |",
         "|---|---|",
-        f"| `engine.onnx` size | {res['size_bytes'] / 1024:.0f} KiB ({res['size_bytes']} bytes) |",
+        f"| `engine.onnx` size | {res['size_bytes'] / 1024:.0f} KiB ({res['size_bytes']} bytes), "
+        f"{res['nodes']} nodes |",
         f"| session start (`EngineSession()`, median) | {res['start']['median_ms']:.1f} ms |",
         f"| peak RSS, numpy + onnxruntime only, engine on 1 stream then B = 256 | "
         f"{rss['engine']['peak_rss_mb']:.0f} MB |",
@@ -286,6 +345,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats (smoke test)")
     parser.add_argument("--out", type=Path, default=OUT, help=f"report file (default {OUT})")
+    parser.add_argument("--engine", type=Path, default=ENGINE,
+                        help="engine graph to measure (default: the shipped one)")
+    parser.add_argument("--before", type=Path, default=None,
+                        help="an earlier engine graph, measured side by side (interleaved) for a before/after table")
     args = parser.parse_args(argv)
     from har.runtime.files import atomic_write
 
@@ -293,13 +356,16 @@ def main(argv=None) -> int:
     repeats = 1 if args.quick else 3
     res = {
         "load": os.getloadavg()[0],
-        "one_stream": one_stream(acc, gyro, repeats),
-        "many": many_streams(acc, gyro, repeats),
-        "start": session_start(3 if args.quick else 10),
-        "size_bytes": ENGINE.stat().st_size,
-        "rss": peak_rss(),
+        "before_name": args.before.name if args.before else None,
+        "one_stream": one_stream(acc, gyro, repeats, args.engine, args.before),
+        "many": many_streams(acc, gyro, repeats, args.engine, args.before),
+        "start": session_start(3 if args.quick else 10, args.engine),
+        "size_bytes": args.engine.stat().st_size,
+        "nodes": _node_count(args.engine),
+        "rss": peak_rss(args.engine),
     }
-    command = "python -m benchmarks.bench_engine" + (" --quick" if args.quick else "")
+    command = "python -m benchmarks.bench_engine" + (" --quick" if args.quick else "") + (
+        f" --before {args.before}" if args.before else "")
     text = render(res, command)
     atomic_write(args.out, text)
     print(text)

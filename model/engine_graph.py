@@ -11,6 +11,14 @@ operators, then the classifier's own nodes (inlined from its ONNX file)::
          (DFT as a matrix product), every statistic, Burg AR(4), entropy, angles
       -> features [B, 561] -> classifier -> probabilities [B, K], label [B]
 
+Node count matters as much as arithmetic: onnxruntime spends about 0.3 us per node whatever its
+size, so same-kind work is stacked (the 20 series and the 13 spectra, each written twice to 128
+values, are one [B, 33, 128] tensor for mean, std, mad, max, min and energy; the statistics of
+all 33 are one [B, 33, 8] tensor; the features are one Gather from 7 such pieces), and linear
+steps are products with constant matrices (the chain's 9 outputs in one product; Burg's
+polynomial updates as 0/+-1 maps). Work that costs per value (the quartile selection, the
+entropy's scatter-add) runs on the spectra's own 64 values instead.
+
 Why block-state form: a sample-by-sample recursion in float32 accumulates rounding through poles
 at 0.96..0.99 (the 0.3 Hz gravity and 0.1 Hz drift low-passes); the block form applies the pole
 only once per block (``A^64``, spectral radius 0.07..0.57), and computes body acceleration and body
@@ -54,6 +62,8 @@ from har.features.scale import RAW_MAX, RAW_MIN
 from har.features.table import (DOMAIN_SIZE, FEATURE_DIGEST, FEATURES_VERSION, FREQ_OF_TIME, N_FEATURES,
                                 SOURCE_WIDTH)
 from har.runtime.files import atomic_write
+
+from .export import ExportError
 
 OPSET = 17            # ScatterElements with reduction="add" needs 16
 IR_VERSION = 8
@@ -313,6 +323,22 @@ def _chain(g: _Builder, samples: str, state: str):
         if masked:      # [B, 64 (j), 64 (i)]: input j and output i in the same segment
             same_t = g.op("Cast", [g.op("Equal", [g.reshape(seg, [-1, BLOCK, 1]), g.reshape(seg, [-1, 1, BLOCK])])],
                           to=g.elem)
+        if not masked:
+            # All 9 outputs from one product: [u_acc | z_acc | u_gyro | z_gyro] per axis times a
+            # block matrix whose columns are body acc, gravity, body gyro (64 samples each).
+            rows = [(mats["acc"][0], mats["acc"][1]), (mats["gyro"][0], mats["gyro"][1])]
+            n_in = sum(BLOCK + O.shape[2] for _, O in rows)
+            big = np.zeros((n_in, 3 * BLOCK))
+            r, col = 0, 0
+            for T, O in rows:
+                for o in range(T.shape[0]):
+                    big[r:r + BLOCK, col:col + BLOCK] = T[o].T
+                    big[r + BLOCK:r + BLOCK + O.shape[2], col:col + BLOCK] = O[o].T
+                    col += BLOCK
+                r += BLOCK + O.shape[2]
+            inp = g.concat([xs["acc"], zs["acc"], xs["gyro"], zs["gyro"]], axis=2)
+            y = g.reshape(g.op("MatMul", [inp, g.const(big)]), [0, 3, 3, BLOCK])      # [B, axis, signal, 64]
+            return g.reshape(g.op("Transpose", [y], perm=[0, 2, 1, 3]), [0, N_SIGNALS, BLOCK])
         for key in ("acc", "gyro"):
             T, O, _, _ = mats[key]
             for o in range(T.shape[0]):
@@ -426,84 +452,108 @@ def gravity_difference_matrices():
 
 # --------------------------------------------------------------------------- the features
 
-def _common(g: _Builder, x: str, n: int, out: dict, dom: str, shifted: str | None = None):
-    """mean, std, mad, max, min, energy, iqr of series x [B, S, n]; returns deviations and sorted x.
+#: Per-series statistics of the stacked series, in this order along the last axis of one tensor.
+STATS = ("mean", "std", "mad", "max", "min", "energy", "iqr", "entropy")
 
-    ``shifted``: the series minus any per-series constant, used for the statistics that do not
-    depend on the level (std, mad, iqr, deviations), when it is more precise than x itself.
+
+def _stats(g: _Builder, x: str, shifted: str, f: str):
+    """The STATS of series x [B, S, W] as one tensor [B, S, len(STATS)]; also the deviations [B, S, W].
+
+    ``x`` stacks the 20 time series and the 13 spectra written twice (see ``_features``);
+    ``shifted``: x minus any per-series constant, used for the statistics that do not depend on the
+    level (std, mad, iqr, deviations), when it is more precise than x itself. Quartiles and entropy
+    cost per value, so the spectra ``f`` [B, 13, 64] enter those once, not twice.
+    Scale factors are applied once, to the stacked tensor.
     """
-    mean = g.mean(x, [2], keepdims=1)
-    shifted = x if shifted is None else shifted
+    n = WINDOW
+    n_t = 20
     d = g.sub(shifted, g.mean(shifted, [2], keepdims=1))
-    srt = None
-    out[(dom, "mean")] = g.reshape(mean, [0, -1])
-    out[(dom, "std")] = g.op("Sqrt", [g.div(g.dot(d, d), g.const(np.array(float(n))))])
-    out[(dom, "mad")] = g.mean(g.op("Abs", [d]), [2])
-    out[(dom, "max")] = g.op("ReduceMax", [x], axes=[2], keepdims=0)
-    out[(dom, "min")] = g.op("ReduceMin", [x], axes=[2], keepdims=0)
-    out[(dom, "energy")] = g.div(g.dot(x, x), g.const(np.array(float(n))))
-    out[(dom, "iqr")] = _iqr(g, shifted, n)
-    return d, srt
+    t_shifted = g.slice(shifted, [0], [n_t], [1])
+    t = g.slice(x, [0], [n_t], [1])
+    parts = [g.mean(x, [2], keepdims=1),
+             g.op("ReduceL2", [d], axes=[2], keepdims=1),
+             g.op("ReduceL1", [d], axes=[2], keepdims=1),
+             g.op("ReduceMax", [x], axes=[2], keepdims=1),
+             g.op("ReduceMin", [x], axes=[2], keepdims=1),
+             g.op("ReduceSumSquare", [x], axes=[2], keepdims=1),
+             g.concat([_iqr(g, t_shifted, n), _iqr(g, f, n // 2)], axis=1),
+             g.concat([_entropy_sum(g, t, n), _entropy_sum(g, f, n // 2)], axis=1)]
+    rows = np.array([n] * n_t + [n // 2] * 13, dtype=np.float64)[:, None]      # values per series
+    scale = np.ones((len(rows), len(STATS)))
+    offset = np.zeros((len(rows), len(STATS)))
+    scale[:, 1:3] = [1.0 / np.sqrt(n), 1.0 / n]
+    scale[:, 5] = 1.0 / n
+    scale[:, 7:8] = -1.0 / (rows * np.log(2))
+    offset[:, 7:8] = np.log2(rows)                   # entropy: log2 n - sum(log2 count) / n
+    stats = g.add(g.mul(g.concat(parts, axis=2), g.const(scale)), g.const(offset))
+    return stats, d
 
 
 def _iqr(g: _Builder, x: str, n: int):
-    """Q3 - Q1 (Hazen) of series x [B, S, n] from two partial selections, not a full sort.
+    """Q3 - Q1 (Hazen) of series x [B, S, n] as [B, S, 1], from partial selections, not a full sort.
 
-    The order statistics needed sit next to each other near each quartile: the smallest ``k``
-    values (unordered) contain them as their two largest, and likewise from the top.
+    The order statistics needed sit next to each other near each quartile. The series and their
+    negatives are stacked, so one selection of the ``k`` smallest serves both quartiles: the
+    largest of them hold sorted[lo1], sorted[hi1] (from x) and -sorted[lo3], -sorted[hi3] (from -x).
+    ``k`` is large enough that onnxruntime selects with nth_element, not a (slower) heap.
     """
     idx, weights = st._hazen_weights(n, (25, 75))
     w = weights[1] - weights[0]                       # per entry of idx: lo q1, hi q1, lo q3, hi q3
     lo1, hi1, lo3, hi3 = (int(i) for i in idx)
-    if not (hi1 == lo1 + 1 and hi3 == lo3 + 1):
+    if not (hi1 == lo1 + 1 and hi3 == lo3 + 1 and hi3 == n - 1 - lo1):
         raise AssertionError(f"unexpected quartile positions {idx} for n = {n}")
-    k_low = hi1 + 1                                   # sorted[0 .. hi1]
-    k_high = n - lo3                                  # sorted[lo3 .. n-1]
-    low = g.op("TopK", [x, g.const(np.array([k_low], dtype=np.int64))], outputs=2, axis=-1, largest=0, sorted=0)[0]
-    high = g.op("TopK", [x, g.const(np.array([k_high], dtype=np.int64))], outputs=2, axis=-1, largest=1, sorted=0)[0]
-    two = g.const(np.array([2], dtype=np.int64))
-    q1 = g.op("TopK", [low, two], outputs=2, axis=-1, largest=1, sorted=1)[0]     # sorted[hi1], sorted[lo1]
-    q3 = g.op("TopK", [high, two], outputs=2, axis=-1, largest=0, sorted=1)[0]    # sorted[lo3], sorted[hi3]
-    weights_q1 = np.array([w[1], w[0]])
-    weights_q3 = np.array([w[2], w[3]])
-    return g.add(g.reshape(g.op("MatMul", [q1, g.const(weights_q1.reshape(2, 1))]), [0, -1]),
-                 g.reshape(g.op("MatMul", [q3, g.const(weights_q3.reshape(2, 1))]), [0, -1]))
+    k = max(hi1 + 1, int(np.ceil(2 ** (0.726 * np.log2(n)))))
+    k2 = k - lo1
+    both = g.concat([x, g.op("Neg", [x])], axis=1)                                    # [B, 2S, n]
+    low = g.op("TopK", [both, g.const(np.array([k], dtype=np.int64))], outputs=2, axis=-1, largest=0,
+               sorted=0)[0]
+    top = g.op("TopK", [low, g.const(np.array([k2], dtype=np.int64))], outputs=2, axis=-1, largest=1,
+               sorted=1)[0]                                                            # [B, 2S, k2]
+    # x rows end [.., s(hi1), s(lo1)]; -x rows end [.., -s(lo3), -s(hi3)] (hi3 = n - 1 - lo1);
+    # iqr = q3 - q1 = -(w lo3 * -s(lo3) + w hi3 * -s(hi3)) - (w lo1 s(lo1) + w hi1 s(hi1)).
+    sep = g.reshape(top, [0, 2, -1, k2])                                              # [B, 2, S, k2]
+    weights_both = np.zeros((2, 1, k2))
+    weights_both[0, 0, -2:] = w[1], w[0]
+    weights_both[1, 0, -2:] = -w[2], -w[3]
+    return g.reshape(g.rsum(g.mul(sep, g.const(weights_both)), [1, 3]), [0, -1, 1])
 
 
-def _entropy(g: _Builder, x: str, n: int):
-    """MATLAB image entropy of each series: 256 levels, counts by scatter-add, bits."""
+def _entropy_sum(g: _Builder, x: str, n: int):
+    """sum over samples of ln(count of the sample's level) for MATLAB image entropy; [B, S, 1].
+
+    Levels are round(255 x) saturating to 0..255; counts by scatter-add into 256 bins.
+    H = log2 n - (this sum) / (n ln 2).
+    """
     levels = g.op("Floor", [g.add(g.mul(x, g.const(np.array(255.0))), g.const(np.array(0.5)))])
     levels = g.op("Clip", [levels, g.const(np.array(0.0)), g.const(np.array(255.0))])
-    idx = g.op("Cast", [levels], to=TensorProto.INT32)
-    shape = g.op("Shape", [x])
-    hist_shape = g.concat([g.slice(shape, [0], [2], [0]), g.const(np.array([256], dtype=np.int64))], axis=0)
-    zeros = g.op("ConstantOfShape", [hist_shape], value=numpy_helper.from_array(np.zeros(1, dtype=g.dtype)))
-    ones = g.op("Expand", [g.const(np.ones((1, 1, 1))), shape])
-    counts = g.op("ScatterElements", [zeros, idx, ones], "counts", axis=2, reduction="add")
-    # sum over bins of c log c = sum over samples of log(count of the sample's bin)
+    idx = g.op("Cast", [levels], to=TensorProto.INT64)
+    zeros = g.mul(levels, g.const(np.array(0.0)))                                     # [B, S, n]
+    ones = g.add(zeros, g.const(np.array(1.0)))
+    bins = g.concat([zeros] * (256 // n), axis=2)                                      # [B, S, 256]
+    counts = g.op("ScatterElements", [bins, idx, ones], "counts", axis=2, reduction="add")
     per_sample = g.op("GatherElements", [counts, idx], axis=2)
-    # H = log2 n - sum(c log2 c) / n
-    return g.sub(g.const(np.array(np.log2(n))),
-                 g.mul(g.rsum(g.op("Log", [per_sample]), [2]), g.const(np.array(1.0 / (n * np.log(2))))))
+    # One logarithm per 16 samples: a product of 16 counts (each <= 128) stays below 2^112, inside
+    # float32 range, and rounds to a relative 1e-6 at most (1e-8 bits of entropy).
+    chunks = g.op("ReduceProd", [g.reshape(per_sample, [0, 0, n // 16, 16])], axes=[3], keepdims=0)
+    return g.rsum(g.op("Log", [chunks]), [2], keepdims=1)
 
 
 def _arburg(g: _Builder, x: str, order: int = 4):
     """Burg AR coefficients [B, S, order] as ``statistics.arburg``."""
     ef = eb = x
-    a = {}
+    a = None
     two = g.const(np.array(-2.0))
     for m in range(1, order + 1):
         efp = g.slice(ef, [1], [np.iinfo(np.int64).max], [2])
         ebp = g.slice(eb, [0], [-1], [2])
-        k = g.div(g.mul(two, g.dot(ebp, efp, 1)), g.add(g.dot(efp, efp, 1), g.dot(ebp, ebp, 1)))   # [B, S, 1]
-        new = {}
-        for i in range(1, m):
-            new[i] = g.add(a[i], g.mul(k, a[m - i]))
-        new[m] = k
-        a = new
+        den = g.add(g.op("ReduceSumSquare", [efp], axes=[2], keepdims=1),
+                    g.op("ReduceSumSquare", [ebp], axes=[2], keepdims=1))
+        k = g.div(g.mul(two, g.dot(ebp, efp, 1)), den)                                              # [B, S, 1]
+        a = k if a is None else g.concat([g.add(a, g.mul(k, g.op("MatMul", [a, g.const(np.eye(m - 1)[::-1])]))), k],
+                                          axis=2)
         if m < order:
             ef, eb = g.add(efp, g.mul(k, ebp)), g.add(ebp, g.mul(k, efp))
-    return g.concat([a[i] for i in range(1, order + 1)], axis=2)
+    return a
 
 
 def _arburg_differences(g: _Builder, t: str, gravity_diffs: str):
@@ -524,50 +574,92 @@ def _arburg_differences(g: _Builder, t: str, gravity_diffs: str):
     other = _arburg(g, g.concat([g.slice(t, [0], [3], [1]), g.slice(t, [6], [20], [1])], axis=1), BURG_ORDER)
     t = g.slice(t, [3], [6], [1])                                                   # [B, 3, W]
     S = 3
+    diffs = gravity_diffs
     # A polynomial is one tensor [B, S, 2, K]: row 0 the exact integer parts, row 1 the float parts.
-    D = g.concat([g.reshape(t, [0, S, 1, W]), gravity_diffs], axis=2)              # [B, S, K, W]
-    D = g.op("Transpose", [D], perm=[0, 1, 3, 2])                                   # [B, S, W, K]
-    D2 = g.reshape(g.concat([D, D], axis=3), [0, S, 1, W, 2 * K])                   # one per integer, float part
-    zeros = g.mul(g.slice(D2, [0], [2], [3]), g.const(np.array(0.0)))               # [B, S, 1, 2, 2K] -> zeros
-    zeros = g.reshape(g.slice(zeros, [0], [K], [4]), [0, S, 2, K])                  # [B, S, 2, K]
-    zeros_col = g.slice(zeros, [0], [1], [3])                                        # [B, S, 2, 1]
-    zeros_row = g.slice(zeros, [0], [1], [2])                                        # [B, S, 1, K]
-    one = g.add(zeros, g.const(np.array([[1.0, 0, 0, 0, 0], [0, 0, 0, 0, 0]])))
-
-    F = Bk = one
-    a = {}
+    D = g.concat([g.reshape(t, [0, S, 1, W]), diffs], axis=2)                      # [B, S, K, W]
+    D2 = g.concat([D, D], axis=2)                                                   # [B, S, 2K, W]
+    # The two polynomials E (forward) and P = z^-1 B (backward, delayed) as one row per stream and
+    # series: X = [E int | E float | P int | P float] ([B, S, 1, 4K]). Every linear step below is a
+    # product with a constant matrix of 0 and +-1 entries, so integer parts stay exact and each
+    # float part gets the same few roundings as written out term by term.
+    Cm, U = _burg_difference_maps()
+    zeros = g.mul(g.slice(D2, [0, 0], [1, 4 * K], [2, 3]), g.const(np.array(0.0)))  # [B, S, 1, 4K]
+    X = g.add(zeros, g.const(_burg_difference_start()))
+    one_f = g.const(np.array(1.0))
+    two_f = g.const(np.array(2.0))
+    a = None                                                                         # [B, S, m - 1]
     for m in range(1, BURG_ORDER + 1):
-        # z^-1 P = P - (1 - z^-1) P: coefficient k becomes p_k - p_{k-1}.
-        Ep, Bp = F, g.sub(Bk, g.concat([zeros_col, g.slice(Bk, [0], [K - 1], [3])], axis=3))
-        dif, sm = g.sub(Ep, Bp), g.add(Ep, Bp)
-        # Both error sequences, integer and float parts summed in one reduction: [B, S, 2, W - m].
-        coeffs = g.reshape(g.concat([dif, sm], axis=2), [0, S, 2, 1, 2 * K])
-        vals = g.slice(g.rsum(g.mul(coeffs, D2), [4]), [m], [W], [3])
-        sq = g.rsum(g.mul(vals, vals), [3], keepdims=1)                             # [B, S, 2, 1]
-        ssd, sss = g.slice(sq, [0], [1], [2]), g.slice(sq, [1], [2], [2])         # [B, S, 1, 1]
-        den = g.add(ssd, sss)
-        cm = g.div(g.mul(ssd, g.const(np.array(2.0))), den)          # 1 + k
-        cp = g.div(g.mul(sss, g.const(np.array(2.0))), den)          # 1 - k
-        use_m = g.op("LessOrEqual", [cm, cp])
-        one_f = g.const(np.array(1.0))
-        k = g.op("Where", [use_m, g.sub(cm, one_f), g.sub(one_f, cp)])
-        k = g.reshape(k, [0, S, 1])
-        new = {}
-        for i in range(1, m):
-            new[i] = g.add(a[i], g.mul(k, a[m - i]))
-        new[m] = k
-        a = new
+        # E - P and E + P (the error filters for k = -1 and k = +1), integer and float parts
+        # summed in one product with the differences: [B, S, 2, W - m].
+        coeffs = g.reshape(g.op("MatMul", [X, g.const(Cm)]), [0, S, 2, 2 * K])
+        vals = g.slice(g.op("MatMul", [coeffs, D2]), [m], [W], [3])
+        sq = g.op("ReduceSumSquare", [vals], axes=[3], keepdims=1)                  # [B, S, 2, 1]
+        c = g.div(g.mul(sq, two_f), g.rsum(sq, [2], keepdims=1))                    # 1 + k, 1 - k
+        c_min = g.op("ReduceMin", [c], axes=[2], keepdims=1)                         # [B, S, 1, 1]
+        # sign -1 when 1 + k <= 1 - k (k = -1 + c_min), else +1 (k = 1 - c_min)
+        sign = g.sub(g.mul(g.op("Cast", [g.op("ArgMin", [c], axis=2, keepdims=1)], to=g.elem), two_f), one_f)
+        k = g.reshape(g.mul(sign, g.sub(one_f, c_min)), [0, S, 1])
+        if a is None:
+            a = k
+        else:
+            # a_i + k a_{m-i} for i < m, then k: the reversal is a product with the exchange matrix.
+            rev = g.op("MatMul", [a, g.const(np.eye(m - 1)[::-1])])
+            a = g.concat([g.add(a, g.mul(k, rev)), k], axis=2)
         if m < BURG_ORDER:
-            # F' = Ep + k Bp, B' = Bp + k Ep with k = -1 + cm or 1 - cp:
-            # F' = (dif or sm) + f Bp, B' = (-dif or sm) + f Ep, f = cm or -cp; f times a
-            # polynomial is small, so it joins the float parts.
-            f = g.op("Where", [use_m, cm, g.op("Neg", [cp])])                        # [B, S, 1, 1]
-            F = g.add(g.op("Where", [use_m, dif, sm]),
-                      g.concat([zeros_row, g.mul(f, g.rsum(Bp, [2], keepdims=1))], axis=2))
-            Bk = g.add(g.op("Where", [use_m, g.op("Neg", [dif]), sm]),
-                       g.concat([zeros_row, g.mul(f, g.rsum(Ep, [2], keepdims=1))], axis=2))
-    grav = g.concat([a[i] for i in range(1, BURG_ORDER + 1)], axis=2)                  # [B, 3, 4]
-    return g.concat([g.slice(other, [0], [3], [1]), grav, g.slice(other, [3], [17], [1])], axis=1)
+            # E' = E + k P, B' = P + k E with k = sign (1 - c_min):
+            # E' = (E + sign P) + f (P int + P float), B' = (P + sign E) + f (E int + E float),
+            # f = -sign c_min; f times a polynomial is small, so it joins the float parts.
+            # The next P = z^-1 B' = B' - (1 - z^-1) B' is folded into the same maps.
+            f = g.op("Neg", [g.mul(sign, c_min)])
+            w = g.concat([g.mul(sign, sign), sign, f], axis=2)                          # [B, S, 3, 1]
+            Y = g.reshape(g.op("MatMul", [X, g.const(U)]), [0, S, 3, 4 * K])
+            X = g.rsum(g.mul(Y, w), [2], keepdims=1)
+    return g.concat([g.slice(other, [0], [3], [1]), a, g.slice(other, [3], [17], [1])], axis=1)
+
+
+def _burg_difference_start() -> np.ndarray:
+    """X for stage 1: E = 1 and P = z^-1 = 1 - (1 - z^-1), integer parts, in the layout of ``_burg_difference_maps``."""
+    K = BURG_ORDER + 1
+    X = np.zeros((4, K))
+    X[0, 0] = 1.0
+    X[2, :2] = 1.0, -1.0
+    return X.reshape(1, 4 * K)
+
+
+def _burg_difference_maps():
+    """Constant maps of the Burg stage on X = [E int | E float | P int | P float] (K entries each).
+
+    Returns ``Cm`` (4K, 4K): X -> [E - P int | E - P float | E + P int | E + P float], and ``U``
+    (4K, 3 * 4K): X -> three candidates whose combination ``1 * U0 + sign * U1 + f * U2`` is the
+    next X (E' = E + sign P + f (P int + P float); B' likewise with E and P swapped; then
+    P' = B' - (1 - z^-1) B', coefficient k minus coefficient k - 1).
+    """
+    K = BURG_ORDER + 1
+    E_I, E_F, P_I, P_F = (np.arange(K) + i * K for i in range(4))
+    eye = np.eye(K)
+    Cm = np.zeros((4 * K, 4 * K))
+    for dst, pairs in ((E_I, ((E_I, 1), (P_I, -1))), (E_F, ((E_F, 1), (P_F, -1))),
+                       (P_I, ((E_I, 1), (P_I, 1))), (P_F, ((E_F, 1), (P_F, 1)))):
+        for src, sign in pairs:
+            Cm[src[:, None], dst] += sign * eye
+    diff = eye - np.eye(K, k=1)          # column k: p_k - p_{k-1} (row k gives +1, row k-1 gives -1)
+    U = np.zeros((3, 4 * K, 4 * K))
+    # U0: E -> E'; P -> B' (then differenced)
+    U[0][E_I[:, None], E_I] = eye
+    U[0][E_F[:, None], E_F] = eye
+    U[0][P_I[:, None], P_I] = diff
+    U[0][P_F[:, None], P_F] = diff
+    # U1 (times sign): P -> E'; E -> B'
+    U[1][P_I[:, None], E_I] = eye
+    U[1][P_F[:, None], E_F] = eye
+    U[1][E_I[:, None], P_I] = diff
+    U[1][E_F[:, None], P_F] = diff
+    # U2 (times f): P int + P float -> E' float; E int + E float -> B' float
+    U[2][P_I[:, None], E_F] = eye
+    U[2][P_F[:, None], E_F] = eye
+    U[2][E_I[:, None], P_F] = diff
+    U[2][E_F[:, None], P_F] = diff
+    return Cm, np.concatenate(list(U), axis=1)
 
 
 def _acos(g: _Builder, c: str):
@@ -614,51 +706,81 @@ def _features(g: _Builder, span: str, gravity_diffs: str):
     im = g.slice(reim, [W // 2], [W], [2])
     f = g.op("Sqrt", [g.add(g.mul(re, re), g.mul(im, im))], "spectrum")                     # [B, 13, 64]
 
-    out: dict = {}
     # Gravity minus its first sample, from its precise first differences: its spread is about 1e-3 g,
     # near float32 resolution of the samples (about 1 g).
     g1 = g.reshape(g.slice(gravity_diffs, [0], [1], [2]), [0, 3, W])
     g1 = g.concat([g.mul(g.slice(g1, [0], [1], [2]), g.const(np.array(0.0))), g.slice(g1, [1], [W], [2])], axis=2)
     rel = g.op("CumSum", [g1, g.const(np.array(2, dtype=np.int64))])
     t_shifted = g.concat([g.slice(t, [0], [3], [1]), rel, g.slice(t, [6], [20], [1])], axis=1)
-    dt, _ = _common(g, t, W, out, "t", t_shifted)
-    df, _ = _common(g, f, W // 2, out, "f")
-    out[("t", "entropy")] = _entropy(g, t, W)
-    out[("f", "entropy")] = _entropy(g, f, W // 2)
-    out[("t", "arCoeff")] = _arburg_differences(g, t, gravity_diffs)
-    out[("t3", "sma3")] = g.mul(g.rsum(g.op("Abs", [t3_4]), [2, 3]), g.const(np.array(1.0 / W)))
-    d3 = g.reshape(g.slice(dt, [0], [15], [1]), [0, 5, 3, W])
+
+    # The 20 time series and the 13 spectra stacked as 33 series of 128: a spectrum written twice
+    # has the same mean, std, mad, max, min, energy, quartiles (Hazen positions of 2n fall on the
+    # repeated values) and entropy, so every per-series statistic is one node for all 33.
+    f2 = g.concat([f, f], axis=2)                                                           # [B, 13, 128]
+    stats, d = _stats(g, g.concat([t, f2], axis=1), g.concat([t_shifted, f2], axis=1), f)  # [B, 33, 8]
+
+    ar = _arburg_differences(g, t, gravity_diffs)                                           # [B, 20, 4]
+
+    sma = g.mul(g.op("ReduceL1", [t3_4], axes=[2, 3], keepdims=0), g.const(np.array(1.0 / W)))   # [B, 5]
+    d3 = g.reshape(g.slice(d, [0], [15], [1]), [0, 5, 3, W])
     pa = g.op("Gather", [d3, g.const(np.array([0, 0, 1]))], axis=2)
     pb = g.op("Gather", [d3, g.const(np.array([1, 2, 2]))], axis=2)
-    out[("t3", "correlation")] = g.div(g.dot(pa, pb), g.op("Sqrt", [g.mul(g.dot(pa, pa), g.dot(pb, pb))]))
-    out[("f", "maxInds")] = g.op("Cast", [g.op("ArgMax", [f], axis=2, keepdims=0)], to=g.elem)
-    bins = np.arange(1, W // 2 + 1, dtype=np.float64).reshape(-1, 1)
-    out[("f", "meanFreq")] = g.div(g.reshape(g.op("MatMul", [f, g.const(bins)]), [0, -1]), g.rsum(f, [2]))
-    d2 = g.mul(df, df)
-    m2 = g.rsum(d2, [2])
-    n_f = float(W // 2)
-    out[("f", "skewness")] = g.div(g.mul(g.dot(d2, df), g.const(np.array(np.sqrt(n_f)))),
-                                   g.mul(m2, g.op("Sqrt", [m2])))
-    out[("f", "kurtosis")] = g.div(g.mul(g.dot(d2, d2), g.const(np.array(n_f))), g.mul(m2, m2))
-    out[("f", "bandsEnergy")] = g.op("MatMul", [g.mul(f, f), g.const(st._BAND_MATRIX)])
-    f_means = g.slice(out[("f", "mean")], [0], [9], [1])
-    out[("f3", "sma3")] = g.rsum(g.reshape(f_means, [0, 3, 3]), [2])
+    corr = g.div(g.dot(pa, pb), g.op("Sqrt", [g.mul(g.dot(pa, pa), g.dot(pb, pb))]))     # [B, 5, 3]
 
-    means = out[("t", "mean")]                                                              # [B, 20]
-    vec = g.reshape(g.op("Gather", [means, g.const(np.array([0, 1, 2, 6, 7, 8, 9, 10, 11, 12, 13, 14]))],
-                         axis=1), [0, 4, 3])
-    shape = g.op("Shape", [vec])
-    axes = g.op("Expand", [g.const(np.eye(3)[None]), g.concat([g.slice(shape, [0], [1], [0]),
-                                                                 g.const(np.array([3, 3], dtype=np.int64))], 0)])
-    u = g.concat([vec, axes], axis=1)                                                       # [B, 7, 3]
+    # Spectrum shape: maxInds, meanFreq, skewness, kurtosis, 14 band energies -> [B, 13, 18].
+    max_inds = g.op("Cast", [g.op("ArgMax", [f], axis=2, keepdims=1)], to=g.elem)
+    bins = np.arange(1, W // 2 + 1, dtype=np.float64).reshape(-1, 1)
+    mean_freq = g.div(g.op("MatMul", [f, g.const(bins)]), g.rsum(f, [2], keepdims=1))
+    df = g.slice(d, [20], [33], [1])                        # the doubled spectra: same moments
+    d2 = g.mul(df, df)
+    m2 = g.rsum(d2, [2], keepdims=1)
+    n_f = float(W)
+    skew = g.div(g.mul(g.dot(d2, df, 1), g.const(np.array(np.sqrt(n_f)))), g.mul(m2, g.op("Sqrt", [m2])))
+    kurt = g.div(g.mul(g.dot(d2, d2, 1), g.const(np.array(n_f))), g.mul(m2, m2))
+    bands = g.op("MatMul", [g.mul(f, f), g.const(st._BAND_MATRIX)])
+    f_shape = g.concat([max_inds, mean_freq, skew, kurt, bands], axis=2)
+
+    means = g.slice(stats, [0, 0], [33, 1], [1, 2])                                        # [B, 33, 1]
+    f_sma = g.rsum(g.reshape(g.slice(means, [20], [29], [1]), [0, 3, 3]), [2])            # [B, 3]
+    # Angle: the 4 mean vectors and the 3 unit axes against gravity's mean, one product + constant.
+    pick = np.zeros((33, 21))
+    for row, series in enumerate([0, 1, 2, 6, 7, 8, 9, 10, 11, 12, 13, 14]):
+        pick[series, row] = 1.0
+    u = g.reshape(g.add(g.op("MatMul", [g.reshape(means, [0, 33]), g.const(pick)]),
+                        g.const(np.concatenate([np.zeros(12), np.eye(3).ravel()]))), [0, 7, 3])
     v = g.reshape(g.slice(means, [3], [6], [1]), [0, 1, 3])
     cos = g.div(g.dot(u, v), g.op("Sqrt", [g.mul(g.dot(u, u), g.dot(v, v))]))
     cos = g.op("Clip", [cos, g.const(np.array(-1.0)), g.const(np.array(1.0))])
-    out[("angle", "angle")] = _acos(g, cos)
+    angle = _acos(g, cos)
 
-    flat = g.concat([g.reshape(out[key], [0, DOMAIN_SIZE[key[0]] * SOURCE_WIDTH[key[1]]]) for key in _SOURCE_KEYS],
-                    axis=1)
-    return g.op("Gather", [flat, g.const(PLAN)], "raw_features", axis=1)
+    pieces = [(stats, 33, len(STATS)), (ar, 20, BURG_ORDER), (sma, 5, 1), (corr, 5, 3), (f_shape, 13, 18),
+              (f_sma, 3, 1), (angle, 7, 1)]
+    where = {}          # (domain, source) -> (piece, first row, first column)
+    for i, stat in enumerate(STATS):
+        where[("t", stat)] = (0, 0, i)
+        where[("f", stat)] = (0, 20, i)
+    where[("t", "arCoeff")] = (1, 0, 0)
+    where[("t3", "sma3")] = (2, 0, 0)
+    where[("t3", "correlation")] = (3, 0, 0)
+    for col, source in ((0, "maxInds"), (1, "meanFreq"), (2, "skewness"), (3, "kurtosis"), (4, "bandsEnergy")):
+        where[("f", source)] = (4, 0, col)
+    where[("f3", "sma3")] = (5, 0, 0)
+    where[("angle", "angle")] = (6, 0, 0)
+    flat = g.concat([g.reshape(p, [0, rows * cols]) for p, rows, cols in pieces], axis=1)
+    return g.op("Gather", [flat, g.const(_feature_plan(pieces, where))], "raw_features", axis=1)
+
+
+def _feature_plan(pieces, where) -> np.ndarray:
+    """Column of each of the 561 features in the concatenated pieces (``extract.PLAN`` remapped)."""
+    starts = np.concatenate([[0], np.cumsum([rows * cols for _, rows, cols in pieces])])
+    remap = []
+    for key in _SOURCE_KEYS:
+        piece, row0, col0 = where[key]
+        cols = pieces[piece][2]
+        for series in range(DOMAIN_SIZE[key[0]]):
+            for j in range(SOURCE_WIDTH[key[1]]):
+                remap.append(starts[piece] + (row0 + series) * cols + col0 + j)
+    return np.array(remap)[PLAN]
 
 
 # --------------------------------------------------------------------------- the classifier
@@ -670,28 +792,28 @@ def _classifier_scale(classifier: onnx.ModelProto) -> str:
         return "official"
     if scale in RAW_SCALES or "raw" in scale.lower() or "unscaled" in scale.lower():
         return "raw"
-    raise ValueError(f"classifier metadata feature_scale={scale!r}: expected {OFFICIAL_SCALE!r} or raw features")
+    raise ExportError(f"classifier metadata feature_scale={scale!r}: expected {OFFICIAL_SCALE!r} or raw features")
 
 
 def _inline_classifier(g: _Builder, classifier: onnx.ModelProto, features: str) -> tuple[str, str]:
     """Copy the classifier's nodes into the graph, fed by ``features``; returns (probabilities, label)."""
     for imp in classifier.opset_import:
         if imp.domain not in ("", "ai.onnx"):
-            raise ValueError(f"classifier uses operator domain {imp.domain!r}: only ai.onnx operators can be inlined")
+            raise ExportError(f"classifier uses operator domain {imp.domain!r}: only ai.onnx operators can be inlined")
     if classifier.opset_import[0].version != OPSET:
         try:
             classifier = onnx.version_converter.convert_version(classifier, OPSET)
         except Exception as exc:   # noqa: BLE001 - any converter failure means we cannot inline safely
-            raise ValueError(f"classifier opset {classifier.opset_import[0].version} cannot be converted to "
+            raise ExportError(f"classifier opset {classifier.opset_import[0].version} cannot be converted to "
                              f"{OPSET}: {exc}") from None
     graph = classifier.graph
     init_names = {t.name for t in graph.initializer}
     inputs = [i.name for i in graph.input if i.name not in init_names]
     if len(inputs) != 1:
-        raise ValueError(f"classifier must have one input (features), has {inputs}")
+        raise ExportError(f"classifier must have one input (features), has {inputs}")
     outs = [o.name for o in graph.output]
     if PROBABILITIES not in outs or LABEL not in outs:
-        raise ValueError(f"classifier outputs {outs}: expected {PROBABILITIES!r} and {LABEL!r}")
+        raise ExportError(f"classifier outputs {outs}: expected {PROBABILITIES!r} and {LABEL!r}")
     rename = {inputs[0]: features}
 
     def name(n):
@@ -710,7 +832,7 @@ def _inline_classifier(g: _Builder, classifier: onnx.ModelProto, features: str) 
         new.CopyFrom(node)
         for a in new.attribute:
             if a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS):
-                raise ValueError(f"classifier node {node.name or node.op_type} has a subgraph: not supported")
+                raise ExportError(f"classifier node {node.name or node.op_type} has a subgraph: not supported")
             if double and a.name == "to" and a.i == TensorProto.FLOAT:
                 a.i = TensorProto.DOUBLE
             if double and a.type == onnx.AttributeProto.TENSOR and a.t.data_type == TensorProto.FLOAT:
@@ -748,7 +870,7 @@ def build_engine(classifier_bytes: bytes, dtype="float32") -> onnx.ModelProto:
         ``features`` [B, 561] (official scale, NaN when not valid), ``state_out`` [B, STATE_SIZE].
     """
     if dtype not in ("float32", "float64"):
-        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+        raise ExportError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
     classifier = onnx.load_from_string(classifier_bytes)
     meta = {p.key: p.value for p in classifier.metadata_props}
     scale_kind = _classifier_scale(classifier)
@@ -820,7 +942,7 @@ def export_engine(out, *, model=None, dtype="float32") -> onnx.ModelProto:
         model = bundled_model_path()
     path = Path(model)
     if not path.exists():
-        raise ValueError(f"{path}: classifier model not found")
+        raise ExportError(f"{path}: classifier model not found")
     engine = build_engine(path.read_bytes(), dtype)
     atomic_write(out, engine.SerializeToString())
     return engine

@@ -23,6 +23,16 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+try:
+    from har.features.errors import HarError as _BadInput
+except ImportError:             # this file copied into an app on its own
+    _BadInput = ValueError
+
+
+class EngineError(_BadInput):
+    """A file that is not an engine graph, or samples/state of the wrong shape (one-line message)."""
+
+
 INPUTS = ("samples", "state")
 OUTPUTS = ("probabilities", "label", "valid", "features", "state_out")
 
@@ -97,6 +107,9 @@ class EngineSession:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # Constant folding and node fusions (the default level, stated because the graph is built
+        # for it); one intra-op thread: the graph's nodes are small, thread hand-offs cost more.
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
         meta = self.session.get_modelmeta().custom_metadata_map
         self.metadata = dict(meta)
@@ -109,11 +122,12 @@ class EngineSession:
             self.class_ids = [int(c) for c in json.loads(meta["class_ids"])]
             self.class_names = [str(c) for c in json.loads(meta["class_names"])]
         except (KeyError, ValueError) as exc:
-            raise ValueError(f"{self.path}: not an engine graph (metadata {exc} missing or malformed)") from None
+            raise EngineError(f"{self.path}: not an engine graph (metadata {exc} missing or malformed)") from None
         names = [i.name for i in self.session.get_inputs()]
         if tuple(names) != INPUTS:
-            raise ValueError(f"{self.path}: inputs {names}, expected {list(INPUTS)}")
+            raise EngineError(f"{self.path}: inputs {names}, expected {list(INPUTS)}")
         self.dtype = np.float64 if self.session.get_inputs()[0].type == "tensor(double)" else np.float32
+        self._outputs = [o.name for o in self.session.get_outputs()]
 
     def initial_state(self, n_streams: int = 1) -> np.ndarray:
         """State of ``n_streams`` new streams: zeros, shape (n_streams, state_size)."""
@@ -139,11 +153,11 @@ class EngineSession:
         samples = np.ascontiguousarray(samples, dtype=self.dtype)
         state = np.ascontiguousarray(state, dtype=self.dtype)
         if samples.ndim != 3 or samples.shape[1:] != (self.hop, 6):
-            raise ValueError(f"samples: expected shape (B, {self.hop}, 6), got {samples.shape}")
+            raise EngineError(f"samples: expected shape (B, {self.hop}, 6), got {samples.shape}")
         if state.shape != (samples.shape[0], self.state_size):
-            raise ValueError(f"state: expected shape ({samples.shape[0]}, {self.state_size}), got {state.shape}")
+            raise EngineError(f"state: expected shape ({samples.shape[0]}, {self.state_size}), got {state.shape}")
         out = self.session.run(None, {"samples": samples, "state": state})
-        got = dict(zip([o.name for o in self.session.get_outputs()], out))
+        got = dict(zip(self._outputs, out))
         return EngineOutput(got["probabilities"], got["label"], got["valid"], got["features"], got["state_out"])
 
 
@@ -171,7 +185,7 @@ def _as_rows(x, name: str) -> np.ndarray:
     if a.ndim == 1:
         a = a.reshape(1, -1)
     if a.ndim != 2 or a.shape[1] != 3:
-        raise ValueError(f"{name}: expected shape (n, 3) or (3,) (x, y, z), got {np.shape(x)}")
+        raise EngineError(f"{name}: expected shape (n, 3) or (3,) (x, y, z), got {np.shape(x)}")
     return a
 
 
@@ -218,7 +232,7 @@ class EngineStreams:
         rows = {key: (_as_rows(acc, "acc"), _as_rows(gyro, "gyro")) for key, (acc, gyro) in chunks.items()}
         for key, (acc, gyro) in rows.items():
             if len(acc) != len(gyro):
-                raise ValueError(f"stream {key!r}: acc has {len(acc)} samples but gyro has {len(gyro)}")
+                raise EngineError(f"stream {key!r}: acc has {len(acc)} samples but gyro has {len(gyro)}")
         for key, (acc, gyro) in rows.items():
             self._stream(key).add(acc, gyro)
         result = {key: [] for key in chunks}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from onnx import TensorProto, numpy_helper
 
 from har.features import extract_recording, from_official_scale, to_official_scale, valid_rows
+from har.features.errors import HarError
 from har.features.scale import RAW_MAX, RAW_MIN
 from har.runtime.tools.hapt import TEST_SUBJECTS
 from har.model.engine_graph import DELAY, OPSET, STATE_SIZE, build_engine
@@ -232,24 +234,26 @@ def test_first_windows_are_not_valid_and_a_reset_stream_starts_again(engine32, s
     assert [p.label_id for p in first] == [p.label_id for p in again]
 
 
-def test_engine_composes_with_a_classifier_on_raw_features(tmp_path_factory, classifier_bytes, engine64,
-                                                           sample_recording):
-    clf = onnx.load_from_string(classifier_bytes)
+def test_engine_composes_with_a_classifier_on_the_official_scale(tmp_path_factory, classifier_bytes, engine64,
+                                                                 sample_recording):
+    """Models of an earlier release took official-scale features: the graph feeds them those."""
+    clf = onnx.load_from_string(classifier_bytes)       # the bundled model takes raw features
     inits = {t.name: numpy_helper.to_array(t) for t in clf.graph.initializer}
     coef, bias = inits["coef"].astype(np.float64), inits["intercept"].astype(np.float64)
-    span = RAW_MAX - RAW_MIN        # official = raw * 2/span - (2 min/span + 1): fold it into the Gemm
-    raw_coef = coef * (2.0 / span)[:, None]
-    raw_bias = bias - ((2.0 * RAW_MIN / span + 1.0)[:, None] * coef).sum(axis=0)
+    span = RAW_MAX - RAW_MIN        # raw = (official + 1) * span / 2 + min: unfold it from the Gemm
+    off_coef = coef * (span / 2.0)[:, None]
+    off_bias = bias + ((span / 2.0 + RAW_MIN)[:, None] * coef).sum(axis=0)
     for t in clf.graph.initializer:
         if t.name == "coef":
-            t.CopyFrom(numpy_helper.from_array(raw_coef.astype(np.float32), "coef"))
+            t.CopyFrom(numpy_helper.from_array(off_coef.astype(np.float32), "coef"))
         if t.name == "intercept":
-            t.CopyFrom(numpy_helper.from_array(raw_bias.astype(np.float32), "intercept"))
-    for p in clf.metadata_props:
-        if p.key == "feature_scale":
-            p.value = "raw"
-    engine = _session(tmp_path_factory, build_engine(clf.SerializeToString(), "float64"), "raw.onnx")
-    assert engine.metadata["model_feature_scale"] == "raw"
+            t.CopyFrom(numpy_helper.from_array(off_bias.astype(np.float32), "intercept"))
+    for prop in clf.metadata_props:
+        if prop.key == "feature_scale":
+            prop.value = "uci_official_minmax"
+    engine = _session(tmp_path_factory, build_engine(clf.SerializeToString(), "float64"), "official.onnx")
+    assert engine.metadata["model_feature_scale"] == "uci_official_minmax"
+    assert engine64.metadata["model_feature_scale"] == "raw"
     rec = [(sample_recording["acc"][:1500], sample_recording["gyro"][:1500])]
     a, b = run_streams(engine, rec)[0], run_streams(engine64, rec)[0]
     assert sorted(a) == sorted(b)
@@ -263,7 +267,7 @@ def test_a_classifier_on_an_unknown_scale_is_refused(classifier_bytes):
     for p in clf.metadata_props:
         if p.key == "feature_scale":
             p.value = "zscore_of_something"
-    with pytest.raises(ValueError, match="feature_scale"):
+    with pytest.raises(HarError, match="feature_scale"):
         build_engine(clf.SerializeToString())
 
 
@@ -296,11 +300,12 @@ def _float64_free(model: onnx.ModelProto) -> list[str]:
 
 #: Operators whose float kernels the CPU provider (and the mobile builds) have.
 CPU_FLOAT_OPS = {
-    "Abs", "Acos", "Add", "And", "ArgMax", "Cast", "Clip", "Concat", "ConstantOfShape", "Cos", "CumSum", "Div",
-    "Equal", "Expand", "Floor", "Gather", "GatherElements", "Gemm", "Greater", "GreaterOrEqual", "Identity", "If",
-    "IsInf", "IsNaN", "LessOrEqual", "Log", "MatMul", "Max", "Min", "Mul", "Neg", "Not", "ReduceMax", "ReduceMean",
-    "ReduceMin", "ReduceSum", "Reshape", "ScatterElements", "Shape", "Sin", "Slice", "Softmax", "Split", "Sqrt",
-    "Sub", "TopK", "Transpose", "Where",
+    "Abs", "Acos", "Add", "And", "ArgMax", "ArgMin", "Cast", "Clip", "Concat", "ConstantOfShape", "Cos",
+    "CumSum", "Div", "Equal", "Expand", "Floor", "Gather", "GatherElements", "Gemm", "Greater",
+    "GreaterOrEqual", "Identity", "If", "IsInf", "IsNaN", "LessOrEqual", "Log", "MatMul", "Max", "Min", "Mul",
+    "Neg", "Not", "ReduceL1", "ReduceL2", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum",
+    "ReduceSumSquare", "Reshape", "ScatterElements", "Shape", "Sin", "Slice", "Softmax", "Split", "Sqrt", "Sub",
+    "TopK", "Transpose", "Where",
 }
 
 
@@ -417,13 +422,13 @@ def test_engine_md_python_example_runs_on_numpy_and_onnxruntime_only(tmp_path, s
 
 
 def _node_modules() -> str | None:
-    import os
     import shutil
 
     if shutil.which("node") is None:
         return None
-    folder = os.environ.get("HAR_NODE_MODULES")
-    if folder and (Path(folder) / "onnxruntime-node").exists():
+    # .ci/run installs runtime/node-example (npm ci --ignore-scripts); HAR_NODE_MODULES overrides.
+    folder = os.environ.get("HAR_NODE_MODULES") or str(ROOT / "runtime" / "node-example" / "node_modules")
+    if (Path(folder) / "onnxruntime-node").exists():
         return folder
     return None
 
@@ -438,10 +443,12 @@ recognize(process.argv[2], samples).then((w) => console.log(JSON.stringify(w)));
 
 def test_engine_md_javascript_example_runs_on_onnxruntime_node(tmp_path, sample_recording):
     modules = _node_modules()
+    if modules is None and os.environ.get("CI"):
+        pytest.fail("CI must run the JavaScript example: node and runtime/node-example/node_modules are missing")
     if modules is None:
         pytest.skip("node or onnxruntime-node unavailable: set HAR_NODE_MODULES to a node_modules folder "
                     "holding onnxruntime-node (npm install onnxruntime-node --ignore-scripts)")
-    import os
+
 
     n = 1000
     raw = np.hstack([sample_recording["acc"], sample_recording["gyro"]])[:n].astype(np.float32)

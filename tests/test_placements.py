@@ -1,0 +1,147 @@
+"""Waist and pocket: the placement-gated recipe, its ONNX graph, `har train/evaluate --motionsense`."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+
+from har.features import extract_recording, to_official_scale
+from har.model.cli import main as har
+from har.model.export import build_model
+from har.model.gated import PlacementGatedClassifier
+from har.model.motionsense import SUBJECT_OFFSET, trial_windows
+from har.model.train import POCKET, WAIST, PLACEMENT_GRID, present_macro_f1
+from har.runtime import Recognizer
+from har.runtime.tools.labels import window_labels
+
+from test_motionsense import MOTIONSENSE, _write_published
+
+CORE_OPS = {"Gemm", "Softmax", "Slice", "Mul", "Sum", "ArgMax", "Gather"}
+
+
+@pytest.fixture(scope="module")
+def ms_trials():
+    from har.model.motionsense import read_compact
+
+    if not (MOTIONSENSE / "motionsense.npz").exists():
+        pytest.skip(f"MotionSense compact copy not found at {MOTIONSENSE} (set HAR_SHARED_DIR)")
+    return {t.key: t for t in read_compact(MOTIONSENSE)}
+
+
+@pytest.fixture(scope="module")
+def waist_windows(sample_recording):
+    """Real waist windows every 16 samples of the bundled HAPT excerpt (every activity)."""
+    acc, gyro, labels = sample_recording["acc"], sample_recording["gyro"], sample_recording["labels"]
+    starts, X = extract_recording(acc, gyro, np.arange(0, len(acc) - 129, 16))
+    y = window_labels(labels, starts)
+    return to_official_scale(X[y > 0]), y[y > 0]
+
+
+@pytest.fixture(scope="module")
+def pocket_windows(ms_trials):
+    """Real pocket windows of two subjects' five activities (first 40 s of each long trial)."""
+    parts = [trial_windows(ms_trials[f"sub{s:02d}_{code}"], hop=32)
+             for s in (3, 20) for code in ("wlk_7", "ups_3", "dws_1", "sit_5", "std_6")]
+    return np.vstack([p.X for p in parts]), np.concatenate([p.y for p in parts])
+
+
+def _fit(waist_windows, pocket_windows):
+    (Xw, yw), (Xp, yp) = waist_windows, pocket_windows
+    X = np.vstack([Xw, Xp])
+    y = np.concatenate([yw, yp])
+    placement = np.r_[np.full(len(yw), WAIST), np.full(len(yp), POCKET)]
+    return PlacementGatedClassifier(**PLACEMENT_GRID[0]).fit(X, y, placement=placement), X
+
+
+def test_gate_tells_the_placements_apart_and_the_mixture_is_a_distribution(waist_windows, pocket_windows):
+    model, X = _fit(waist_windows, pocket_windows)
+    n_waist = len(waist_windows[1])
+    gate = model.gate_proba(X)
+    assert gate.shape == (len(X), 2)
+    # head 0 is the waist-only head: waist rows must go there, pocket rows to the pooled head.
+    assert np.mean(gate[:n_waist, 0] > 0.5) > 0.95 and np.mean(gate[n_waist:, 1] > 0.5) > 0.95
+    proba = model.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-9)
+    assert present_macro_f1(np.r_[waist_windows[1], pocket_windows[1]], model.predict(X)) > 0.9
+
+
+def test_gated_graph_matches_scikit_learn_on_real_windows(waist_windows, pocket_windows):
+    model, X = _fit(waist_windows, pocket_windows)
+    onnx_model = build_model(model, metadata={"note": "test"})
+    assert {n.op_type for n in onnx_model.graph.node} <= CORE_OPS
+    assert not any(op.domain not in ("", "ai.onnx") for op in onnx_model.opset_import)
+    session = ort.InferenceSession(onnx_model.SerializeToString(), providers=["CPUExecutionProvider"])
+    label, proba = session.run(["label", "probabilities"], {"features": X.astype(np.float32)})
+    expected = model.predict_proba(X.astype(np.float32).astype(np.float64))
+    np.testing.assert_allclose(proba, expected, atol=2e-5)
+    top2 = np.sort(expected, axis=1)[:, -2:]
+    clear = top2[:, 1] - top2[:, 0] > 1e-4          # float32 may break a near tie differently
+    np.testing.assert_array_equal(label[clear], model.classes_[expected.argmax(axis=1)][clear])
+
+
+def test_a_placement_without_a_head_or_a_head_missing_a_class_is_refused(waist_windows, pocket_windows):
+    (Xw, yw), (Xp, yp) = waist_windows, pocket_windows
+    X, y = np.vstack([Xw, Xp]), np.r_[yw, yp]
+    placement = np.r_[np.full(len(yw), WAIST), np.full(len(yp), POCKET)]
+    with pytest.raises(ValueError, match="placement 1 belongs to no head"):
+        PlacementGatedClassifier(head_data=((WAIST,),)).fit(X, y, placement=placement)
+    with pytest.raises(ValueError, match="every head needs every class"):   # the pocket has no LAYING
+        PlacementGatedClassifier(head_data=((WAIST,), (POCKET,))).fit(X, y, placement=placement)
+
+
+def _write_tiny_motionsense(root, ms_trials, n=1200):
+    """Published layout: subjects 3 and 5 (training) and 20 (held out), five activities, n samples each."""
+    for s in (3, 5, 20):
+        for code in ("wlk_7", "ups_3", "dws_1", "sit_5", "std_6", "jog_9"):
+            t = ms_trials[f"sub{s:02d}_{code}"]
+            _write_published(root / "A_DeviceMotion_data" / code / f"sub_{s}.csv", t.acc[:n], t.gyro[:n])
+
+
+def test_train_and_evaluate_report_waist_and_pocket(tmp_path, monkeypatch, sample_recording, ms_trials, capsys):
+    from test_model import _write_uci_folder
+
+    monkeypatch.setenv("HAR_CACHE_DIR", str(tmp_path / "cache"))
+    acc, gyro, labels = sample_recording["acc"], sample_recording["gyro"], sample_recording["labels"]
+    starts, X = extract_recording(acc, gyro, np.arange(0, len(acc) - 129, 16))
+    y = window_labels(labels, starts)
+    keep = y > 0
+    _write_uci_folder(tmp_path / "UCI HAR Dataset", to_official_scale(X[keep]), y[keep], np.arange(keep.sum()) % 4 + 1)
+    _write_tiny_motionsense(tmp_path / "ms", ms_trials)
+    out = tmp_path / "m" / "model.onnx"
+    assert har(["train", "--uci-features", str(tmp_path / "UCI HAR Dataset"), "--motionsense", str(tmp_path / "ms"),
+                "--quick", "--jobs", "1", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "waist: UCI HAR test subjects" in printed and "pocket: MotionSense subjects 17-24" in printed
+    report = (tmp_path / "m" / "model.report.md").read_text()
+    assert report.count("Confusion matrix (rows: true, columns: predicted)") == 2
+    assert (tmp_path / "m" / "model.confusion.png").stat().st_size > 10_000
+    metrics = json.loads((tmp_path / "m" / "model.metrics.json").read_text())
+    pocket = metrics["pocket: MotionSense subjects 17-24"]
+    assert set(pocket["per_subject_accuracy"]) == {"20"}       # subjects 3 and 5 trained, never scored
+    assert pocket["per_class"]["LAYING"]["support"] == 0
+
+    rec = Recognizer(str(out))                                 # the runtime takes the gated graph
+    preds = rec.push(acc[:1000], gyro[:1000]) + rec.flush()
+    assert len(preds) == len(range(0, 1000 - 128, 64))
+    assert har(["evaluate", "--model", str(out), "--uci-features", str(tmp_path / "UCI HAR Dataset"),
+                "--motionsense", str(tmp_path / "ms")]) == 0
+    scores = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert set(scores) == {"waist", "pocket"} and scores["waist"]["accuracy"] > 0.9
+    assert 0.0 <= scores["pocket"]["macro_f1"] <= 1.0
+
+
+def test_train_refuses_motionsense_without_training_subjects(tmp_path, monkeypatch, ms_trials, capsys):
+    monkeypatch.setenv("HAR_CACHE_DIR", str(tmp_path / "cache"))
+    t = ms_trials["sub20_wlk_7"]
+    _write_published(tmp_path / "ms" / "A_DeviceMotion_data" / "wlk_7" / "sub_20.csv", t.acc[:1200], t.gyro[:1200])
+    uci = tmp_path / "UCI HAR Dataset"
+    from test_model import _write_uci_folder
+
+    _write_uci_folder(uci, np.zeros((8, 561)), np.arange(8) % 2 + 1, np.arange(8) % 4 + 1)
+    assert har(["train", "--uci-features", str(uci), "--motionsense", str(tmp_path / "ms"), "--quick",
+                "--out", str(tmp_path / "m.onnx")]) == 1
+    assert "no labelled windows of MotionSense training subjects 1-16" in capsys.readouterr().err

@@ -38,6 +38,10 @@ class PlacementGatedClassifier(ClassifierMixin, BaseEstimator):
     head_data : sequence of sequence of int
         For head h, the placements whose rows it is fitted on (e.g. ``((0,), (0, 1))``: a waist head on
         waist rows, a second head on all rows).
+    borrowed : sequence of sequence of int, optional
+        For head h, class ids whose rows it also takes from every other placement (e.g. LAYING for a
+        pocket head: the pocket data have no lying down, and a window the gate cannot place, like a waist
+        phone lying down, must still find its class). Default: none.
     gate_C : float
         Inverse L2 strength of the gate (a logistic regression of placement on the features).
     head_C : float or sequence of float
@@ -55,9 +59,10 @@ class PlacementGatedClassifier(ClassifierMixin, BaseEstimator):
     classes_ : ndarray of int
     """
 
-    def __init__(self, head_data=((0,), (0, 1)), gate_C: float = 0.1, head_C=0.3, class_weight="balanced",
-                 seed: int = 0):
+    def __init__(self, head_data=((0,), (0, 1)), borrowed=None, gate_C: float = 0.1, head_C=0.3,
+                 class_weight="balanced", seed: int = 0):
         self.head_data = head_data
+        self.borrowed = borrowed
         self.gate_C = gate_C
         self.head_C = head_C
         self.class_weight = class_weight
@@ -83,6 +88,9 @@ class PlacementGatedClassifier(ClassifierMixin, BaseEstimator):
         head_C = self.head_C if np.ndim(self.head_C) else [self.head_C] * len(heads_of)
         if len(head_C) != len(heads_of):
             raise ValueError(f"head_C has {len(head_C)} values for {len(heads_of)} heads")
+        borrowed = [tuple(b) for b in self.borrowed] if self.borrowed is not None else [()] * len(heads_of)
+        if len(borrowed) != len(heads_of):
+            raise ValueError(f"borrowed has {len(borrowed)} entries for {len(heads_of)} heads")
         target = np.full(len(y), -1)
         for p in np.unique(placement):
             owners = [h for h, places in enumerate(heads_of) if p in places]
@@ -93,8 +101,8 @@ class PlacementGatedClassifier(ClassifierMixin, BaseEstimator):
             warnings.simplefilter("ignore", ConvergenceWarning)
             self.gate_ = logistic_pipeline(self.gate_C, None, self.seed).fit(X, target)
             self.heads_ = []
-            for places, C in zip(heads_of, head_C):
-                rows = np.isin(placement, places)
+            for places, C, extra in zip(heads_of, head_C, borrowed):
+                rows = np.isin(placement, places) | np.isin(y, extra)
                 kw = {} if sample_weight is None else {"clf__sample_weight": np.asarray(sample_weight)[rows]}
                 self.heads_.append(logistic_pipeline(C, self.class_weight, self.seed).fit(X[rows], y[rows], **kw))
         classes = [tuple(h.classes_) for h in self.heads_]

@@ -144,3 +144,25 @@ def test_train_refuses_motionsense_without_training_subjects(tmp_path, monkeypat
     assert har(["train", "--uci-features", str(uci), "--motionsense", str(tmp_path / "ms"), "--quick",
                 "--out", str(tmp_path / "m.onnx")]) == 1
     assert "no labelled windows of MotionSense training subjects 1-16" in capsys.readouterr().err
+
+
+def test_bundled_model_holds_the_waist_and_learns_the_pocket_on_held_out_subjects():
+    """Held-out subjects only: UCI HAR test subjects (waist), MotionSense 17-24 (pocket)."""
+    from har.model.motionsense import load_motionsense_windows, split_subjects
+    from har.model.windows import load_windows
+    from har.runtime import ActivityModel
+    from har.runtime.tools.hapt import DatasetError
+
+    if not (MOTIONSENSE / "motionsense.npz").exists():
+        pytest.skip(f"MotionSense compact copy not found at {MOTIONSENSE} (set HAR_SHARED_DIR)")
+    try:
+        _, waist = load_windows(log=lambda *a: None).labelled().split()
+    except DatasetError as exc:
+        pytest.skip(f"HAPT recordings unavailable: {exc}")
+    _, pocket = split_subjects(load_motionsense_windows(MOTIONSENSE, log=lambda *a: None).labelled())
+    assert set(np.unique(pocket.subject) - SUBJECT_OFFSET) == set(range(17, 25))
+    model = ActivityModel()
+    waist_f1 = present_macro_f1(waist.y, model.predict(waist.X)[0])
+    pocket_f1 = present_macro_f1(pocket.y, model.predict(pocket.X)[0])
+    assert waist_f1 >= 0.96, f"waist macro-F1 {waist_f1:.4f}"
+    assert pocket_f1 >= 0.90, f"pocket macro-F1 {pocket_f1:.4f}"

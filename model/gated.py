@@ -42,6 +42,9 @@ class PlacementGatedClassifier(ClassifierMixin, BaseEstimator):
         For head h, class ids whose rows it also takes from every other placement (e.g. LAYING for a
         pocket head: the pocket data have no lying down, and a window the gate cannot place, like a waist
         phone lying down, must still find its class). Default: none.
+    gate_placements : sequence of int, optional
+        Placements whose rows train the gate (default: all). Rows of the other placements (e.g. augmented
+        copies) only train their heads.
     gate_C : float
         Inverse L2 strength of the gate (a logistic regression of placement on the features).
     head_C : float or sequence of float
@@ -59,10 +62,11 @@ class PlacementGatedClassifier(ClassifierMixin, BaseEstimator):
     classes_ : ndarray of int
     """
 
-    def __init__(self, head_data=((0,), (0, 1)), borrowed=None, gate_C: float = 0.1, head_C=0.3,
-                 class_weight="balanced", seed: int = 0):
+    def __init__(self, head_data=((0,), (0, 1)), borrowed=None, gate_placements=None, gate_C: float = 0.1,
+                 head_C=0.3, class_weight="balanced", seed: int = 0):
         self.head_data = head_data
         self.borrowed = borrowed
+        self.gate_placements = gate_placements
         self.gate_C = gate_C
         self.head_C = head_C
         self.class_weight = class_weight
@@ -99,7 +103,9 @@ class PlacementGatedClassifier(ClassifierMixin, BaseEstimator):
             target[placement == p] = min(owners, key=lambda h: len(heads_of[h]))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            self.gate_ = logistic_pipeline(self.gate_C, None, self.seed).fit(X, target)
+            gated = (np.ones(len(y), dtype=bool) if self.gate_placements is None
+                     else np.isin(placement, tuple(self.gate_placements)))
+            self.gate_ = logistic_pipeline(self.gate_C, None, self.seed).fit(X[gated], target[gated])
             self.heads_ = []
             for places, C, extra in zip(heads_of, head_C, borrowed):
                 rows = np.isin(placement, places) | np.isin(y, extra)

@@ -166,3 +166,16 @@ def test_bundled_model_holds_the_waist_and_learns_the_pocket_on_held_out_subject
     pocket_f1 = present_macro_f1(pocket.y, model.predict(pocket.X)[0])
     assert waist_f1 >= 0.96, f"waist macro-F1 {waist_f1:.4f}"
     assert pocket_f1 >= 0.90, f"pocket macro-F1 {pocket_f1:.4f}"
+
+
+def test_augmented_rows_train_their_head_but_not_the_gate(waist_windows, pocket_windows):
+    (Xw, yw), (Xp, yp) = waist_windows, pocket_windows
+    # Rows of placement 2 that look like waist rows: if the gate saw them as pocket it would misroute the waist.
+    X = np.vstack([Xw, Xp, Xw])
+    y = np.r_[yw, yp, yw]
+    placement = np.r_[np.full(len(yw), WAIST), np.full(len(yp), POCKET), np.full(len(yw), 2)]
+    params = dict(head_data=((WAIST,), (POCKET, 2)), gate_C=0.1, head_C=0.3)
+    kept = PlacementGatedClassifier(gate_placements=(WAIST, POCKET), **params).fit(X, y, placement=placement)
+    assert np.mean(kept.gate_proba(Xw)[:, 0] > 0.5) > 0.95
+    mixed = PlacementGatedClassifier(**params).fit(X, y, placement=placement)
+    assert np.mean(mixed.gate_proba(Xw)[:, 0] > 0.5) < 0.9       # the same rows, seen by the gate, confuse it

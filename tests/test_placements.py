@@ -179,3 +179,15 @@ def test_augmented_rows_train_their_head_but_not_the_gate(waist_windows, pocket_
     assert np.mean(kept.gate_proba(Xw)[:, 0] > 0.5) > 0.95
     mixed = PlacementGatedClassifier(**params).fit(X, y, placement=placement)
     assert np.mean(mixed.gate_proba(Xw)[:, 0] > 0.5) < 0.9       # the same rows, seen by the gate, confuse it
+
+
+def test_macro_f1_counts_only_the_classes_the_truth_has():
+    from har.model.evaluate import evaluate
+
+    y = np.array([4, 4, 5, 5])                 # a pocket set: no LAYING
+    p = np.array([4, 6, 5, 5])                 # one sitting window called LAYING
+    ev = evaluate(y, p, subjects=np.ones(4, int))
+    f1_sitting, f1_standing = 2 * 1 * 0.5 / 1.5, 1.0
+    assert ev.macro_f1 == pytest.approx((f1_sitting + f1_standing) / 2)
+    assert ev.support[5] == 0 and ev.confusion[3, 5] == 1   # the LAYING column still shows the error
+    assert present_macro_f1(y, p) == pytest.approx(ev.macro_f1)

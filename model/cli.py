@@ -324,7 +324,8 @@ def evaluate_cmd(args) -> int:
         if not len(pocket_test):
             raise DatasetError(f"{args.motionsense}: no labelled windows of MotionSense held-out subjects")
         evaluations = {WAIST_SET: ev,
-                       POCKET_SET: _pocket_evaluation(pocket_test, model.predict(pocket_test.X)[0], model.class_ids)}
+                       POCKET_SET: _pocket_evaluation(pocket_test, model.predict(from_official_scale(pocket_test.X))[0],
+                                                       model.class_ids)}
         print(placements_report_text(evaluations, context=f"Model: {model.path}"))
         paths = write_placements_report(evaluations, folder / Path(model.path).name,
                                         context=f"Model `{Path(model.path).name}` "

@@ -9,7 +9,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from har.features import extract_recording, to_official_scale
+from har.features import extract_recording, from_official_scale, to_official_scale
 from har.model.cli import main as har
 from har.model.export import build_model
 from har.model.gated import PlacementGatedClassifier
@@ -20,7 +20,7 @@ from har.runtime.tools.labels import window_labels
 
 from test_motionsense import MOTIONSENSE, _write_published
 
-CORE_OPS = {"Gemm", "Softmax", "Slice", "Mul", "Sum", "ArgMax", "Gather"}
+CORE_OPS = {"IsNaN", "IsInf", "Where", "Gemm", "Softmax", "Slice", "Mul", "Sum", "ArgMax", "Gather"}
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +75,9 @@ def test_gated_graph_matches_scikit_learn_on_real_windows(waist_windows, pocket_
     assert {n.op_type for n in onnx_model.graph.node} <= CORE_OPS
     assert not any(op.domain not in ("", "ai.onnx") for op in onnx_model.opset_import)
     session = ort.InferenceSession(onnx_model.SerializeToString(), providers=["CPUExecutionProvider"])
-    label, proba = session.run(["label", "probabilities"], {"features": X.astype(np.float32)})
-    expected = model.predict_proba(X.astype(np.float32).astype(np.float64))
+    raw = from_official_scale(X)                     # the graph takes raw features, the scale folded in
+    label, proba = session.run(["label", "probabilities"], {"features": raw.astype(np.float32)})
+    expected = model.predict_proba(to_official_scale(raw.astype(np.float32).astype(np.float64)))
     np.testing.assert_allclose(proba, expected, atol=2e-5)
     top2 = np.sort(expected, axis=1)[:, -2:]
     clear = top2[:, 1] - top2[:, 0] > 1e-4          # float32 may break a near tie differently
@@ -162,8 +163,8 @@ def test_bundled_model_holds_the_waist_and_learns_the_pocket_on_held_out_subject
     _, pocket = split_subjects(load_motionsense_windows(MOTIONSENSE, log=lambda *a: None).labelled())
     assert set(np.unique(pocket.subject) - SUBJECT_OFFSET) == set(range(17, 25))
     model = ActivityModel()
-    waist_f1 = present_macro_f1(waist.y, model.predict(waist.X)[0])
-    pocket_f1 = present_macro_f1(pocket.y, model.predict(pocket.X)[0])
+    waist_f1 = present_macro_f1(waist.y, model.predict(from_official_scale(waist.X))[0])
+    pocket_f1 = present_macro_f1(pocket.y, model.predict(from_official_scale(pocket.X))[0])
     assert waist_f1 >= 0.96, f"waist macro-F1 {waist_f1:.4f}"
     assert pocket_f1 >= 0.90, f"pocket macro-F1 {pocket_f1:.4f}"
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from har.features import FEATURE_DIGEST, FEATURES_VERSION, HOP, N_FEATURES, SAMPLE_RATE_HZ, SPAN, extract_recording, to_official_scale
-from har.features.contract import ACTIVITY_BY_NAME, NO_WINDOW_LABEL
+from har.features.contract import MODEL_CLASS_IDS, NO_WINDOW_LABEL
 from har.runtime.files import atomic_write
 from har.runtime.tools.hapt import DatasetError, cache_dir
 
@@ -45,12 +45,9 @@ DEVICE_MOTION_COLUMNS = (
 )
 _GRAVITY, _ROTATION, _USER_ACC = slice(4, 7), slice(7, 10), slice(10, 13)
 
-#: Trial code -> the engine's activity id; jogging has no class among the model's activities.
-ACTIVITY_OF_CODE = {
-    "wlk": ACTIVITY_BY_NAME["WALKING"].id, "ups": ACTIVITY_BY_NAME["WALKING_UPSTAIRS"].id,
-    "dws": ACTIVITY_BY_NAME["WALKING_DOWNSTAIRS"].id, "sit": ACTIVITY_BY_NAME["SITTING"].id,
-    "std": ACTIVITY_BY_NAME["STANDING"].id, "jog": None,
-}
+#: Trial code -> the engine's activity id; the codes follow the order of the model's classes (walking,
+#: upstairs, downstairs, sitting, standing); jogging has no class among them.
+ACTIVITY_OF_CODE = {**dict(zip(("wlk", "ups", "dws", "sit", "std"), MODEL_CLASS_IDS)), "jog": None}
 #: Trial numbers of the dataset's first session (one long trial per activity); the rest are session 2.
 SESSION_1_TRIALS = (1, 3, 5, 6, 7, 9)
 SUBJECTS = tuple(range(1, 25))

@@ -194,3 +194,35 @@ def test_macro_f1_counts_only_the_classes_the_truth_has():
     assert ev.macro_f1 == pytest.approx((f1_sitting + f1_standing) / 2)
     assert ev.support[5] == 0 and ev.confusion[3, 5] == 1   # the LAYING column still shows the error
     assert present_macro_f1(y, p) == pytest.approx(ev.macro_f1)
+
+
+def test_a_head_borrows_a_class_from_the_other_placement(waist_windows, pocket_windows):
+    (Xw, yw), (Xp, yp) = waist_windows, pocket_windows
+    X, y = np.vstack([Xw, Xp]), np.r_[yw, yp]
+    placement = np.r_[np.full(len(yw), WAIST), np.full(len(yp), POCKET)]
+    model = PlacementGatedClassifier(head_data=((WAIST,), (POCKET,)), borrowed=((), (6,)), head_C=0.3).fit(
+        X, y, placement=placement)
+    assert 6 not in yp and list(model.heads_[1].classes_) == [1, 2, 3, 4, 5, 6]
+    assert model.heads_[1][0].n_samples_seen_ == len(yp) + np.sum(yw == 6)     # pocket rows + waist LAYING only
+    assert model.heads_[0][0].n_samples_seen_ == len(yw)
+
+
+def test_cross_validation_scores_both_placements_and_keeps_the_best(waist_windows, pocket_windows):
+    from har.model.train import tune_and_fit_placements
+    from har.model.windows import WindowSet
+
+    def windows(X, y, subjects):
+        z = np.zeros(len(y), dtype=np.int64)
+        return WindowSet(X, y, subjects, z, z)
+
+    (Xw, yw), (Xp, yp) = waist_windows, pocket_windows
+    waist = windows(Xw, yw, np.arange(len(yw)) % 4 + 1)               # four pseudo-subjects per placement
+    pocket = windows(Xp, yp, np.arange(len(yp)) % 4 + SUBJECT_OFFSET + 1)
+    grid = [dict(PLACEMENT_GRID[0], head_C=(0.3, C)) for C in (0.001, 0.3)]
+    lines = []
+    model = tune_and_fit_placements(waist, waist, pocket, pocket, grid=grid, log=lines.append)
+    assert len(model.tuning) == 2 and all(len(r.waist_scores) == len(r.pocket_scores) == 4 for r in model.tuning)
+    assert model.best is max(model.tuning, key=lambda r: r.mean)
+    assert model.best.params["head_C"] == (0.3, 0.3)                   # C=0.001 all but erases the pocket head
+    assert sum("<- winner" in line for line in lines) == 1
+    assert model.pipeline.predict(Xp[:5]).shape == (5,)

@@ -47,6 +47,10 @@ class PlacementGatedClassifier(ClassifierMixin, BaseEstimator):
         copies) only train their heads.
     gate_C : float
         Inverse L2 strength of the gate (a logistic regression of placement on the features).
+    gate_temperature : float
+        The gate's logits are divided by it (its weights, so the exported graph is unchanged in form):
+        above 1 the gate is less sure, and a head that is very sure of a window it was not sent (a waist
+        phone lying down that the gate takes for a pocketed phone) still counts.
     head_C : float or sequence of float
         Inverse L2 strength of each head.
     class_weight : dict, "balanced" or None
@@ -63,7 +67,8 @@ class PlacementGatedClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, head_data=((0,), (0, 1)), borrowed=None, gate_placements=None, gate_C: float = 0.1,
-                 head_C=0.3, class_weight="balanced", seed: int = 0):
+                 gate_temperature: float = 1.0, head_C=0.3, class_weight="balanced", seed: int = 0):
+        self.gate_temperature = gate_temperature
         self.head_data = head_data
         self.borrowed = borrowed
         self.gate_placements = gate_placements
@@ -106,6 +111,12 @@ class PlacementGatedClassifier(ClassifierMixin, BaseEstimator):
             gated = (np.ones(len(y), dtype=bool) if self.gate_placements is None
                      else np.isin(placement, tuple(self.gate_placements)))
             self.gate_ = logistic_pipeline(self.gate_C, None, self.seed).fit(X[gated], target[gated])
+            if self.gate_temperature != 1.0:
+                if not self.gate_temperature > 0:
+                    raise ValueError(f"gate_temperature must be positive, got {self.gate_temperature}")
+                gate = self.gate_[-1]
+                gate.coef_ = gate.coef_ / self.gate_temperature
+                gate.intercept_ = gate.intercept_ / self.gate_temperature
             self.heads_ = []
             for places, C, extra in zip(heads_of, head_C, borrowed):
                 rows = np.isin(placement, places) | np.isin(y, extra)

@@ -226,3 +226,18 @@ def test_cross_validation_scores_both_placements_and_keeps_the_best(waist_window
     assert model.best.params["head_C"] == (0.3, 0.3)                   # C=0.001 all but erases the pocket head
     assert sum("<- winner" in line for line in lines) == 1
     assert model.pipeline.predict(Xp[:5]).shape == (5,)
+
+
+def test_gate_temperature_softens_the_gate_without_changing_its_choice(waist_windows, pocket_windows):
+    (Xw, yw), (Xp, yp) = waist_windows, pocket_windows
+    X, y = np.vstack([Xw, Xp]), np.r_[yw, yp]
+    placement = np.r_[np.full(len(yw), WAIST), np.full(len(yp), POCKET)]
+    params = dict(head_data=((WAIST,), (WAIST, POCKET)), head_C=0.3)
+    sure = PlacementGatedClassifier(**params).fit(X, y, placement=placement).gate_proba(X)
+    soft = PlacementGatedClassifier(gate_temperature=4.0, **params).fit(X, y, placement=placement).gate_proba(X)
+    np.testing.assert_array_equal(sure.argmax(axis=1), soft.argmax(axis=1))
+    assert np.abs(soft - 0.5).mean() < np.abs(sure - 0.5).mean()
+    logit = lambda p: np.log(p[:, 1] / p[:, 0])                     # noqa: E731
+    np.testing.assert_allclose(logit(soft), logit(sure) / 4.0, rtol=1e-6, atol=1e-9)
+    with pytest.raises(ValueError, match="gate_temperature must be positive"):
+        PlacementGatedClassifier(gate_temperature=0.0, **params).fit(X, y, placement=placement)

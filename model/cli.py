@@ -274,11 +274,11 @@ WAIST_SET = "waist: UCI HAR test subjects"
 POCKET_SET = "pocket: MotionSense subjects 17-24"
 
 
-def pocket_windows(path: Path, hop: int) -> tuple[WindowSet, WindowSet]:
+def pocket_windows(path: Path, hop: int, turned: bool = False) -> tuple[WindowSet, WindowSet]:
     """Labelled MotionSense windows: (training subjects 1-16, held-out subjects 17-24)."""
     from .motionsense import load_motionsense_windows, split_subjects
 
-    return split_subjects(load_motionsense_windows(path, hop=hop).labelled())
+    return split_subjects(load_motionsense_windows(path, hop=hop, turned=turned).labelled())
 
 
 def _pocket_evaluation(test: WindowSet, labels: np.ndarray, class_ids):
@@ -298,16 +298,18 @@ def train_placements(args, dense: WindowSet, regular: WindowSet, test: WindowSet
                         tune_and_fit_placements)
 
     pocket_dense, _ = pocket_windows(args.motionsense, TRAIN_HOP)
+    pocket_turned, _ = pocket_windows(args.motionsense, TRAIN_HOP, turned=True)
     pocket_regular, pocket_test = pocket_windows(args.motionsense, 64)
     if not len(pocket_dense):
         raise DatasetError(f"{args.motionsense}: no labelled windows of MotionSense training subjects "
                            f"{POCKET_TRAIN[0]}-{POCKET_TRAIN[-1]}")
     grid = PLACEMENT_GRID[:1] if args.quick else PLACEMENT_GRID
-    model = tune_and_fit_placements(dense, regular, pocket_dense, pocket_regular, seed=args.seed,
-                                    n_jobs=args.jobs, grid=grid, cross_validate=not args.quick)
+    model = tune_and_fit_placements(dense, regular, pocket_dense, pocket_regular, pocket_turned=pocket_turned,
+                                    seed=args.seed, n_jobs=args.jobs, grid=grid, cross_validate=not args.quick)
     print(f"training done in {model.seconds:.1f} s")
     pocket_desc = (f"MotionSense (iPhone 6s, front trouser pocket) subjects {POCKET_TRAIN[0]}-{POCKET_TRAIN[-1]}, "
-                   f"jogging left out, {HANDLING_S:g} s of handling dropped at each end of a trial; "
+                   f"jogging left out, {HANDLING_S:g} s of handling dropped at each end of a trial, each trial also "
+                   f"turned 180 degrees about the phone's y axis for the pocket head; "
                    f"fitted on windows every {TRAIN_HOP} samples ({len(pocket_dense)})")
     evaluations = {}
     if test is not None and len(test):

@@ -121,10 +121,11 @@ def build_linear_model(weights: np.ndarray, bias: np.ndarray, class_ids: np.ndar
         numpy_helper.from_array(np.ascontiguousarray(weights.T, dtype=np.float32), "coef"),
         numpy_helper.from_array(bias.astype(np.float32), "intercept"),
         numpy_helper.from_array(class_ids.astype(np.int64), "class_ids"),
-    ] + _finite_guard()[0]
+        *_guard_initializers(),
+    ]
     nodes = [
-        *_finite_guard()[1],
-        helper.make_node("Gemm", [FINITE_NAME, "coef", "intercept"], ["logits"], name="linear"),
+        *_guard_nodes(),
+        helper.make_node("Gemm", ["finite", "coef", "intercept"], ["logits"], name="linear"),
         helper.make_node("Softmax", ["logits"], [PROBA_NAME], name="softmax", axis=1),
         # ArgMax on the logits, not the probabilities: softmax in float32 can round two close
         # classes to the same probability, and the tie would then break differently from sklearn.
@@ -153,37 +154,37 @@ def build_linear_model(weights: np.ndarray, bias: np.ndarray, class_ids: np.ndar
     return model
 
 
-FINITE_NAME = "finite"
-
-
-def _finite_guard() -> tuple[list, list]:
-    """Initializers and nodes that turn the raw input into ``FINITE_NAME``: NaN -> the middle of the
-    feature's published range, +-inf -> its ends (the values that favour no class / the extremes)."""
-    initializers = [
+def _guard_initializers() -> list:
+    return [
         numpy_helper.from_array(((RAW_MIN + RAW_MAX) / 2).astype(np.float32)[None], "feature_middle"),
         numpy_helper.from_array(RAW_MIN.astype(np.float32)[None], "feature_low"),
         numpy_helper.from_array(RAW_MAX.astype(np.float32)[None], "feature_high"),
     ]
-    nodes = [
+
+
+def _guard_nodes() -> list:
+    """``features`` -> ``finite``: NaN to the middle of the feature's published range, +-inf to its ends."""
+    return [
         helper.make_node("IsNaN", [INPUT_NAME], ["is_nan"], name="undefined"),
         helper.make_node("Where", ["is_nan", "feature_middle", INPUT_NAME], ["defined"], name="nan_to_middle"),
         helper.make_node("IsInf", ["defined"], ["is_high"], name="too_high", detect_negative=0),
         helper.make_node("Where", ["is_high", "feature_high", "defined"], ["below_high"], name="inf_to_high"),
         helper.make_node("IsInf", ["below_high"], ["is_low"], name="too_low", detect_positive=0),
-        helper.make_node("Where", ["is_low", "feature_low", "below_high"], [FINITE_NAME], name="inf_to_low"),
+        helper.make_node("Where", ["is_low", "feature_low", "below_high"], ["finite"], name="inf_to_low"),
     ]
-    return initializers, nodes
 
 
 def build_gated_model(model, *, metadata: dict) -> onnx.ModelProto:
     """The graph of a fitted :class:`~har.model.gated.PlacementGatedClassifier`, default-domain ops only::
 
-        features -> Gemm(gate) -> Softmax -> gate [N, H] -> Slice column h -> g_h [N, 1]
-        features -> Gemm(head h) -> Softmax -> p_h [N, K];   Mul(g_h, p_h)
+        features (raw units) -> Where(IsNaN) / Where(IsInf) -> finite
+        finite -> Gemm(gate) -> Softmax -> gate [N, H] -> Slice column h -> g_h [N, 1]
+        finite -> Gemm(head h) -> Softmax -> p_h [N, K];   Mul(g_h, p_h)
         Sum over h -> probabilities [N, K] -> ArgMax -> Gather(class_ids) -> label [N]
 
-    Each head and the gate have their scaler folded in (:func:`folded_weights`). Same I/O contract and
-    metadata as :func:`build_model`.
+    Each head and the gate have their scaler and the official min-max scale folded in
+    (:func:`folded_weights`, :func:`raw_unit_weights`). Same I/O contract, input guard and metadata as
+    :func:`build_model`.
     """
     gate_w, gate_b, gate_ids = raw_unit_weights(*folded_weights(model.gate_))
     n_heads = len(model.heads_)
@@ -203,10 +204,11 @@ def build_gated_model(model, *, metadata: dict) -> onnx.ModelProto:
     initializers = linear("gate", gate_w, gate_b) + [
         numpy_helper.from_array(class_ids.astype(np.int64), "class_ids"),
         numpy_helper.from_array(np.array([1], dtype=np.int64), "axis_1"),
-    ] + _finite_guard()[0]
+        *_guard_initializers(),
+    ]
     nodes = [
-        *_finite_guard()[1],
-        helper.make_node("Gemm", [FINITE_NAME, "gate_coef", "gate_intercept"], ["gate_logits"], name="gate_linear"),
+        *_guard_nodes(),
+        helper.make_node("Gemm", ["finite", "gate_coef", "gate_intercept"], ["gate_logits"], name="gate_linear"),
         helper.make_node("Softmax", ["gate_logits"], ["gate"], name="gate_softmax", axis=1),
     ]
     weighted = []
@@ -215,7 +217,7 @@ def build_gated_model(model, *, metadata: dict) -> onnx.ModelProto:
         initializers += [numpy_helper.from_array(np.array([h], dtype=np.int64), f"start{h}"),
                          numpy_helper.from_array(np.array([h + 1], dtype=np.int64), f"end{h}")]
         nodes += [
-            helper.make_node("Gemm", [FINITE_NAME, f"head{h}_coef", f"head{h}_intercept"], [f"head{h}_logits"],
+            helper.make_node("Gemm", ["finite", f"head{h}_coef", f"head{h}_intercept"], [f"head{h}_logits"],
                              name=f"head{h}_linear"),
             helper.make_node("Softmax", [f"head{h}_logits"], [f"head{h}_proba"], name=f"head{h}_softmax", axis=1),
             helper.make_node("Slice", ["gate", f"start{h}", f"end{h}", "axis_1"], [f"gate{h}"], name=f"gate{h}"),

@@ -38,8 +38,19 @@ class PlacementGatedClassifier(ClassifierMixin, BaseEstimator):
     head_data : sequence of sequence of int
         For head h, the placements whose rows it is fitted on (e.g. ``((0,), (0, 1))``: a waist head on
         waist rows, a second head on all rows).
+    borrowed : sequence of sequence of int, optional
+        For head h, class ids whose rows it also takes from every other placement (e.g. LAYING for a
+        pocket head: the pocket data have no lying down, and a window the gate cannot place, like a waist
+        phone lying down, must still find its class). Default: none.
+    gate_placements : sequence of int, optional
+        Placements whose rows train the gate (default: all). Rows of the other placements (e.g. augmented
+        copies) only train their heads.
     gate_C : float
         Inverse L2 strength of the gate (a logistic regression of placement on the features).
+    gate_temperature : float
+        The gate's logits are divided by it (its weights, so the exported graph is unchanged in form):
+        above 1 the gate is less sure, and a head that is very sure of a window it was not sent (a waist
+        phone lying down that the gate takes for a pocketed phone) still counts.
     head_C : float or sequence of float
         Inverse L2 strength of each head.
     class_weight : dict, "balanced" or None
@@ -55,9 +66,12 @@ class PlacementGatedClassifier(ClassifierMixin, BaseEstimator):
     classes_ : ndarray of int
     """
 
-    def __init__(self, head_data=((0,), (0, 1)), gate_C: float = 0.1, head_C=0.3, class_weight="balanced",
-                 seed: int = 0):
+    def __init__(self, head_data=((0,), (0, 1)), borrowed=None, gate_placements=None, gate_C: float = 0.1,
+                 gate_temperature: float = 1.0, head_C=0.3, class_weight="balanced", seed: int = 0):
+        self.gate_temperature = gate_temperature
         self.head_data = head_data
+        self.borrowed = borrowed
+        self.gate_placements = gate_placements
         self.gate_C = gate_C
         self.head_C = head_C
         self.class_weight = class_weight
@@ -83,6 +97,9 @@ class PlacementGatedClassifier(ClassifierMixin, BaseEstimator):
         head_C = self.head_C if np.ndim(self.head_C) else [self.head_C] * len(heads_of)
         if len(head_C) != len(heads_of):
             raise ValueError(f"head_C has {len(head_C)} values for {len(heads_of)} heads")
+        borrowed = [tuple(b) for b in self.borrowed] if self.borrowed is not None else [()] * len(heads_of)
+        if len(borrowed) != len(heads_of):
+            raise ValueError(f"borrowed has {len(borrowed)} entries for {len(heads_of)} heads")
         target = np.full(len(y), -1)
         for p in np.unique(placement):
             owners = [h for h, places in enumerate(heads_of) if p in places]
@@ -91,10 +108,18 @@ class PlacementGatedClassifier(ClassifierMixin, BaseEstimator):
             target[placement == p] = min(owners, key=lambda h: len(heads_of[h]))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            self.gate_ = logistic_pipeline(self.gate_C, None, self.seed).fit(X, target)
+            gated = (np.ones(len(y), dtype=bool) if self.gate_placements is None
+                     else np.isin(placement, tuple(self.gate_placements)))
+            self.gate_ = logistic_pipeline(self.gate_C, None, self.seed).fit(X[gated], target[gated])
+            if self.gate_temperature != 1.0:
+                if not self.gate_temperature > 0:
+                    raise ValueError(f"gate_temperature must be positive, got {self.gate_temperature}")
+                gate = self.gate_[-1]
+                gate.coef_ = gate.coef_ / self.gate_temperature
+                gate.intercept_ = gate.intercept_ / self.gate_temperature
             self.heads_ = []
-            for places, C in zip(heads_of, head_C):
-                rows = np.isin(placement, places)
+            for places, C, extra in zip(heads_of, head_C, borrowed):
+                rows = np.isin(placement, places) | np.isin(y, extra)
                 kw = {} if sample_weight is None else {"clf__sample_weight": np.asarray(sample_weight)[rows]}
                 self.heads_.append(logistic_pipeline(C, self.class_weight, self.seed).fit(X[rows], y[rows], **kw))
         classes = [tuple(h.classes_) for h in self.heads_]

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from har.features import FEATURE_DIGEST, FEATURES_VERSION, HOP, N_FEATURES, SAMPLE_RATE_HZ, SPAN, extract_recording, to_official_scale
-from har.features.contract import NO_WINDOW_LABEL, activity_id
+from har.features.contract import MODEL_CLASS_IDS, NO_WINDOW_LABEL, activity_id
 from har.runtime.files import atomic_write
 from har.runtime.tools.hapt import DatasetError, cache_dir
 
@@ -45,7 +45,8 @@ DEVICE_MOTION_COLUMNS = (
 )
 _GRAVITY, _ROTATION, _USER_ACC = slice(4, 7), slice(7, 10), slice(10, 13)
 
-#: Trial code -> the engine's activity id; jogging has no class among the model's activities.
+#: Trial code -> the engine's activity id; the codes follow the order of the model's classes (walking,
+#: upstairs, downstairs, sitting, standing); jogging has no class among them.
 ACTIVITY_OF_CODE = {
     "wlk": activity_id("walk"), "ups": activity_id("upstairs"), "dws": activity_id("downstairs"),
     "sit": activity_id("sit"), "std": activity_id("stand"), "jog": None,
@@ -255,6 +256,16 @@ def load_motionsense(path) -> list[Trial]:
     return [t for t in trials if t.key not in DUPLICATE_TRIALS]
 
 
+def turned_about_y(trial: Trial) -> Trial:
+    """The trial as the phone turned by 180 degrees about its y axis (screen to the thigh or away) records it.
+
+    A proper rotation: x and z of both sensors change sign, y stays. Used to augment the training data,
+    whose subjects mostly put the phone in one way round.
+    """
+    flip = np.array([-1.0, 1.0, -1.0])
+    return Trial(trial.subject, trial.code, trial.number, trial.acc * flip, trial.gyro * flip)
+
+
 def trial_windows(trial: Trial, hop: int = HOP, handling_s: float = HANDLING_S, index: int = 0) -> WindowSet:
     """Labelled windows of one trial every ``hop`` samples, on the official scale.
 
@@ -293,8 +304,8 @@ def _source_key(folder: Path) -> str:
     return hashlib.sha256(stamp.encode()).hexdigest()[:12]
 
 
-def load_motionsense_windows(path, *, hop: int = HOP, handling_s: float = HANDLING_S, use_cache: bool = True,
-                             log=print) -> WindowSet:
+def load_motionsense_windows(path, *, hop: int = HOP, handling_s: float = HANDLING_S, turned: bool = False,
+                             use_cache: bool = True, log=print) -> WindowSet:
     """Windows of every MotionSense trial (see :func:`trial_windows`), cached until the feature code changes.
 
     Parameters
@@ -305,6 +316,8 @@ def load_motionsense_windows(path, *, hop: int = HOP, handling_s: float = HANDLI
         Samples between window starts (on the runtime's grid from each trial's first sample).
     handling_s : float
         Seconds dropped at each end of a trial.
+    turned : bool
+        Windows of every trial :func:`turned_about_y` instead (training augmentation).
 
     Returns
     -------
@@ -315,7 +328,7 @@ def load_motionsense_windows(path, *, hop: int = HOP, handling_s: float = HANDLI
     if not folder.is_dir():
         raise DatasetError(f"{folder}: not a folder (expected MotionSense's A_DeviceMotion_data or motionsense.npz)")
     cache = cache_dir() / (f"motionsense-f{FEATURES_VERSION}-{FEATURE_DIGEST}-{_source_key(folder)}"
-                           f"-hop{hop}-edge{int(round(handling_s * SAMPLE_RATE_HZ))}.npz")
+                           f"-hop{hop}-edge{int(round(handling_s * SAMPLE_RATE_HZ))}{'-turned' if turned else ''}.npz")
     fields = ("X", "y", "subject", "experiment", "start")
     if use_cache and cache.exists():
         try:
@@ -324,7 +337,8 @@ def load_motionsense_windows(path, *, hop: int = HOP, handling_s: float = HANDLI
         except (OSError, ValueError, KeyError) as exc:
             raise DatasetError(f"{cache}: corrupt feature cache ({exc}); delete it to rebuild") from None
     log(f"extracting MotionSense features (cache: {cache})")
-    windows = motionsense_windows(load_motionsense(folder), hop, handling_s)
+    trials = load_motionsense(folder)
+    windows = motionsense_windows([turned_about_y(t) for t in trials] if turned else trials, hop, handling_s)
     buf = io.BytesIO()
     np.savez(buf, **{f: getattr(windows, f) for f in fields})
     atomic_write(cache, buf.getvalue())

@@ -234,29 +234,45 @@ def test_first_windows_are_not_valid_and_a_reset_stream_starts_again(engine32, s
     assert [p.label_id for p in first] == [p.label_id for p in again]
 
 
-def test_engine_composes_with_a_classifier_on_the_official_scale(tmp_path_factory, classifier_bytes, engine64,
-                                                                 sample_recording):
-    """Models of an earlier release took official-scale features: the graph feeds them those."""
-    clf = onnx.load_from_string(classifier_bytes)       # the bundled model takes raw features
-    inits = {t.name: numpy_helper.to_array(t) for t in clf.graph.initializer}
-    coef, bias = inits["coef"].astype(np.float64), inits["intercept"].astype(np.float64)
-    span = RAW_MAX - RAW_MIN        # raw = (official + 1) * span / 2 + min: unfold it from the Gemm
-    off_coef = coef * (span / 2.0)[:, None]
-    off_bias = bias + ((span / 2.0 + RAW_MIN)[:, None] * coef).sum(axis=0)
-    for t in clf.graph.initializer:
-        if t.name == "coef":
-            t.CopyFrom(numpy_helper.from_array(off_coef.astype(np.float32), "coef"))
-        if t.name == "intercept":
-            t.CopyFrom(numpy_helper.from_array(off_bias.astype(np.float32), "intercept"))
-    for prop in clf.metadata_props:
+def _linear_classifier(scale: str) -> bytes:
+    """One linear softmax layer with fixed weights on the official scale, as a file taking ``scale``."""
+    from onnx import helper
+
+    from har.model.export import build_linear_model
+
+    rng = np.random.default_rng(3)
+    w, b, ids = rng.normal(0, 0.3, (6, 561)), rng.normal(0, 0.3, 6), np.arange(1, 7)
+    if scale == "raw":
+        return build_linear_model(w, b, ids, metadata={}).SerializeToString()
+    model = build_linear_model(w, b, ids, metadata={})          # its metadata and outputs, then
+    graph = helper.make_graph(                                  # an official-scale Gemm instead
+        [helper.make_node("Gemm", ["features", "coef", "intercept"], ["logits"]),
+         helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
+         helper.make_node("ArgMax", ["logits"], ["index"], axis=1, keepdims=0),
+         helper.make_node("Gather", ["class_ids", "index"], ["label"], axis=0)],
+        "official", [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["N", 561])],
+        list(model.graph.output),
+        [numpy_helper.from_array(w.T.astype(np.float32), "coef"), numpy_helper.from_array(b.astype(np.float32), "intercept"),
+         numpy_helper.from_array(ids.astype(np.int64), "class_ids")])
+    del model.graph.node[:], model.graph.initializer[:], model.graph.input[:]
+    model.graph.CopyFrom(graph)
+    for prop in model.metadata_props:
         if prop.key == "feature_scale":
             prop.value = "uci_official_minmax"
-    engine = _session(tmp_path_factory, build_engine(clf.SerializeToString(), "float64"), "official.onnx")
-    assert engine.metadata["model_feature_scale"] == "uci_official_minmax"
-    assert engine64.metadata["model_feature_scale"] == "raw"
+    return model.SerializeToString()
+
+
+def test_engine_composes_with_classifiers_on_either_scale(tmp_path_factory, sample_recording):
+    """Models of an earlier release took official-scale features, today's take raw ones: the graph
+    feeds each what it takes, and the same weights give the same windows."""
+    engines = {scale: _session(tmp_path_factory, build_engine(_linear_classifier(scale), "float64"), f"{scale}.onnx")
+               for scale in ("raw", "uci_official_minmax")}
+    assert {s: e.metadata["model_feature_scale"] for s, e in engines.items()} == \
+        {"raw": "raw", "uci_official_minmax": "uci_official_minmax"}
     rec = [(sample_recording["acc"][:1500], sample_recording["gyro"][:1500])]
-    a, b = run_streams(engine, rec)[0], run_streams(engine64, rec)[0]
-    assert sorted(a) == sorted(b)
+    a, b = (run_streams(e, rec)[0] for e in engines.values())
+    assert sorted(a) == sorted(b) and len(a) > 15
+    assert len({a[s].label_id for s in a if a[s].valid}) > 1          # the weights separate something
     for s in a:
         assert a[s].label_id == b[s].label_id
         np.testing.assert_allclose(list(a[s].probabilities.values()), list(b[s].probabilities.values()), atol=1e-4)
@@ -300,6 +316,7 @@ def _float64_free(model: onnx.ModelProto) -> list[str]:
 
 #: Operators whose float kernels the CPU provider (and the mobile builds) have.
 CPU_FLOAT_OPS = {
+    "Sum",                                   # the placement-gated classifier's mixture
     "Abs", "Acos", "Add", "And", "ArgMax", "ArgMin", "Cast", "Clip", "Concat", "ConstantOfShape", "Cos",
     "CumSum", "Div", "Equal", "Expand", "Floor", "Gather", "GatherElements", "Gemm", "Greater",
     "GreaterOrEqual", "Identity", "If", "IsInf", "IsNaN", "LessOrEqual", "Log", "MatMul", "Max", "Min", "Mul",

@@ -46,7 +46,8 @@ def test_the_bundled_model_loads_with_its_metadata():
         assert key in meta
     assert model.size_bytes < 50_000
     ops = {n.op_type for n in onnx.load(str(bundled_model_path())).graph.node}
-    assert ops <= {"IsNaN", "IsInf", "Where", "Gemm", "Softmax", "ArgMax", "Gather", "MatMul", "Add", "Constant"}
+    assert ops <= {"IsNaN", "IsInf", "Where", "Gemm", "Softmax", "ArgMax", "Gather", "MatMul", "Add", "Constant",
+                   "Slice", "Mul", "Sum"}
     assert meta["feature_scale"] == "raw"
 
 

@@ -122,3 +122,13 @@ def test_folder_without_trials_is_refused(tmp_path):
     (tmp_path / "nothing_here").mkdir()
     with pytest.raises(DatasetError, match="no MotionSense trial folders"):
         load_motionsense(tmp_path)
+
+
+def test_turning_the_phone_about_y_flips_x_and_z_of_both_sensors():
+    from har.model.motionsense import turned_about_y
+
+    t = Trial(4, "std", 6, np.array([[0.1, -0.98, 0.2]]), np.array([[0.3, -0.4, 0.5]]))
+    u = turned_about_y(t)
+    np.testing.assert_allclose(u.acc, [[-0.1, -0.98, -0.2]])
+    np.testing.assert_allclose(u.gyro, [[-0.3, -0.4, -0.5]])
+    assert u.key == t.key and np.linalg.det(np.diag([-1, 1, -1])) == 1     # a rotation, not a mirror

@@ -43,13 +43,30 @@ def _write_csv(path, acc, gyro, labels):
 
 # ------------------------------------------------------------------------------- ONNX without onnx
 
-def test_written_model_equals_the_bundled_one_and_passes_the_checker():
-    base = read_model(bundled_model_path())
+@pytest.fixture(scope="module")
+def linear_path(tmp_path_factory):
+    """A one-layer model written by the training side's exporter: the bundled model's first head
+    (or the bundled model itself when it is one layer), with the bundled metadata."""
+    from har.features.scale import RAW_MAX, RAW_MIN
+    from har.model.export import RESERVED_KEYS, build_linear_model
+
+    bundled = parse_any(bundled_model_path().read_bytes())
+    layer = bundled if isinstance(bundled, LinearModel) else bundled.heads[0]
+    half_span = (RAW_MAX - RAW_MIN) / 2          # the exporter takes weights on the official scale
+    W_off, b_off = layer.weights * half_span, layer.bias + layer.weights @ (half_span + RAW_MIN)
+    meta = {k: v for k, v in bundled.metadata.items() if k not in RESERVED_KEYS}
+    path = tmp_path_factory.mktemp("linear") / "linear.onnx"
+    path.write_bytes(build_linear_model(W_off, b_off, bundled.class_ids, metadata=meta).SerializeToString())
+    return path
+
+
+def test_written_model_equals_the_exported_one_and_passes_the_checker(linear_path):
+    base = read_model(linear_path)
     data = serialize_model(base)
     onnx.checker.check_model(onnx.load_from_string(data), full_check=True)
     X = np.random.default_rng(0).uniform(-1, 1, (40, 561)).astype(np.float32)
     X[0, 5], X[1, 7], X[2, 9] = np.nan, np.inf, -np.inf  # the raw model's input guard
-    ref = ort.InferenceSession(str(bundled_model_path())).run(None, {"features": X})
+    ref = ort.InferenceSession(str(linear_path)).run(None, {"features": X})
     ours = ort.InferenceSession(data).run(None, {"features": X})
     np.testing.assert_array_equal(ref[0], ours[0])
     np.testing.assert_array_equal(ref[1], ours[1])
@@ -114,10 +131,10 @@ def test_parse_refuses_garbage_and_foreign_graphs():
 
 # ------------------------------------------------------------------------------- fine-tuning
 
-def test_fine_tune_learns_the_user_and_keeps_unrecorded_rows(sample_windows):
+def test_fine_tune_learns_the_user_and_keeps_unrecorded_rows(sample_windows, linear_path):
     from har.runtime.personalize import model_input
 
-    base = read_model(bundled_model_path())
+    base = read_model(linear_path)
     w = sample_windows
     still = np.isin(w.y, [4, 5])
     X = model_input(w.X[still], base.metadata["feature_scale"])
@@ -133,13 +150,13 @@ def test_fine_tune_learns_the_user_and_keeps_unrecorded_rows(sample_windows):
     assert np.abs(W_stiff - base.weights).max() < np.abs(W - base.weights).max() / 100
 
 
-def test_fine_tune_does_not_depend_on_the_feature_scale(sample_windows):
+def test_fine_tune_does_not_depend_on_the_feature_scale(sample_windows, linear_path):
     """The same model on raw features or on the official scale fine-tunes to the same classifier."""
     from har.features import to_official_scale
     from har.features.scale import RAW_MAX, RAW_MIN
     from har.runtime.personalize import feature_unit, model_input
 
-    base = read_model(bundled_model_path())
+    base = read_model(linear_path)
     assert base.metadata["feature_scale"] == "raw"
     Xr = model_input(sample_windows.X, "raw")
     half_span = (RAW_MAX - RAW_MIN) / 2
@@ -191,10 +208,10 @@ def test_placement_check_flags_an_unseen_orientation(sample_recording):
     np.testing.assert_array_equal(again.check(Xr), ref.check(Xr))
 
 
-def test_prediction_carries_placement_ok(tmp_path, sample_recording):
+def test_prediction_carries_placement_ok(tmp_path, sample_recording, linear_path):
     r = sample_recording
-    assert all(p.placement_ok is None for p in Recognizer().push(r["acc"][:1000], r["gyro"][:1000]))
-    base = read_model(bundled_model_path())
+    assert all(p.placement_ok is None for p in Recognizer(str(linear_path)).push(r["acc"][:1000], r["gyro"][:1000]))
+    base = read_model(linear_path)
     _, X = extract_recording(r["acc"], r["gyro"])
     base.metadata.update(PlacementReference.from_windows(X).to_metadata())
     path = tmp_path / "with_reference.onnx"
@@ -382,7 +399,7 @@ def test_set_model_keeps_the_stream_state(tmp_path, sample_recording, sample_win
         assert a.probabilities == pytest.approx(b.probabilities, abs=1e-6)
 
 
-def test_personal_model_on_the_phone_loads_no_training_or_tool_module(tmp_path):
+def test_personal_model_on_the_phone_loads_no_training_or_tool_module(tmp_path, linear_path):
     import subprocess
     import sys
 
@@ -390,9 +407,8 @@ def test_personal_model_on_the_phone_loads_no_training_or_tool_module(tmp_path):
 import sys, numpy as np
 from har.runtime import Calibration, Recognizer
 from har.runtime.linear_onnx import read_model, serialize_model
-from har.runtime.model import bundled_model_path
 from har.runtime.finetune import fine_tune
-base = read_model(bundled_model_path())
+base = read_model({str(linear_path)!r})
 X = np.random.default_rng(0).normal(size=(50, 561))
 W, b = fine_tune(base.weights, base.bias, base.class_ids, X, np.repeat([4, 5], 25), lam=1e-3)
 base.weights, base.bias = W, b
@@ -410,8 +426,15 @@ print(','.join(bad))
 # ------------------------------------------------------------------------------- har update (CI)
 
 def test_har_update_small_added_set(tmp_path, hapt_recordings, capsys):
+    from conftest import SHARED
+
     from har.model.cli import main
     from har.runtime.tools.hapt import TRAIN_SUBJECTS
+
+    motionsense = SHARED / "motionsense"
+    if not (motionsense / "motionsense.npz").exists():
+        pytest.skip(f"MotionSense not found at {motionsense}: the bundled model learnt the pocket from it")
+    pocket = ["--motionsense", str(motionsense)]
 
     rec = next(r for r in hapt_recordings.values() if r.user in TRAIN_SUBJECTS)
     good = tmp_path / "good.npz"
@@ -422,7 +445,7 @@ def test_har_update_small_added_set(tmp_path, hapt_recordings, capsys):
 
     out = tmp_path / "new.onnx"
     assert main(["update", "--add", str(good), "--out", str(out), "--train-fraction", "0.1",
-                 "--tolerance", "0.05"]) == 0
+                 "--tolerance", "0.05", *pocket]) == 0
     meta = ActivityModel(out).metadata
     assert meta["parent_model_sha256"] == hashlib.sha256(bundled_model_path().read_bytes()).hexdigest()
     scores = json.loads(meta["heldout_update_scores"])
@@ -432,7 +455,7 @@ def test_har_update_small_added_set(tmp_path, hapt_recordings, capsys):
 
     refused = tmp_path / "refused.onnx"
     assert main(["update", "--add", str(bad), str(bad), "--out", str(refused), "--train-fraction", "0.1",
-                 "--tolerance", "0.01"]) == 1
+                 "--tolerance", "0.01", *pocket]) == 1
     err = capsys.readouterr().err.strip()
     assert "refused, nothing written: waist macro-F1 would drop by" in err and "\n" not in err
     assert not refused.exists() and not list(tmp_path.glob(".*candidate*"))

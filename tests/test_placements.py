@@ -20,7 +20,7 @@ from har.runtime.tools.labels import window_labels
 
 from test_motionsense import MOTIONSENSE, _write_published
 
-CORE_OPS = {"Gemm", "Softmax", "Slice", "Mul", "Sum", "ArgMax", "Gather", "IsNaN", "IsInf", "Where"}
+CORE_OPS = {"IsNaN", "IsInf", "Where", "Gemm", "Softmax", "Slice", "Mul", "Sum", "ArgMax", "Gather"}
 
 
 @pytest.fixture(scope="module")
@@ -75,10 +75,9 @@ def test_gated_graph_matches_scikit_learn_on_real_windows(waist_windows, pocket_
     assert {n.op_type for n in onnx_model.graph.node} <= CORE_OPS
     assert not any(op.domain not in ("", "ai.onnx") for op in onnx_model.opset_import)
     session = ort.InferenceSession(onnx_model.SerializeToString(), providers=["CPUExecutionProvider"])
-    # Models take raw features (the official scale is folded in); the estimator was fitted on the official scale.
-    raw = from_official_scale(X).astype(np.float32)
-    label, proba = session.run(["label", "probabilities"], {"features": raw})
-    expected = model.predict_proba(to_official_scale(raw.astype(np.float64)))
+    raw = from_official_scale(X)                     # the graph takes raw features, the scale folded in
+    label, proba = session.run(["label", "probabilities"], {"features": raw.astype(np.float32)})
+    expected = model.predict_proba(to_official_scale(raw.astype(np.float32).astype(np.float64)))
     np.testing.assert_allclose(proba, expected, atol=2e-5)
     top2 = np.sort(expected, axis=1)[:, -2:]
     clear = top2[:, 1] - top2[:, 0] > 1e-4          # float32 may break a near tie differently
@@ -95,23 +94,22 @@ def test_a_placement_without_a_head_or_a_head_missing_a_class_is_refused(waist_w
         PlacementGatedClassifier(head_data=((WAIST,), (POCKET,))).fit(X, y, placement=placement)
 
 
-def _write_tiny_motionsense(root, ms_trials, n=1200):
-    """Published layout: subjects 3 and 5 (training) and 20 (held out), five activities, n samples each."""
-    for s in (3, 5, 20):
+def _write_tiny_motionsense(root, ms_trials, n=800):
+    """Published layout: subject 3 (training) and 20 (held out), six activities, n samples each."""
+    for s in (3, 20):
         for code in ("wlk_7", "ups_3", "dws_1", "sit_5", "std_6", "jog_9"):
             t = ms_trials[f"sub{s:02d}_{code}"]
             _write_published(root / "A_DeviceMotion_data" / code / f"sub_{s}.csv", t.acc[:n], t.gyro[:n])
 
 
-def test_train_and_evaluate_report_waist_and_pocket(tmp_path, monkeypatch, sample_recording, ms_trials, capsys):
+def test_train_and_evaluate_report_waist_and_pocket(tmp_path, monkeypatch, sample_recording, waist_windows,
+                                                    ms_trials, capsys):
     from test_model import _write_uci_folder
 
     monkeypatch.setenv("HAR_CACHE_DIR", str(tmp_path / "cache"))
-    acc, gyro, labels = sample_recording["acc"], sample_recording["gyro"], sample_recording["labels"]
-    starts, X = extract_recording(acc, gyro, np.arange(0, len(acc) - 129, 16))
-    y = window_labels(labels, starts)
-    keep = y > 0
-    _write_uci_folder(tmp_path / "UCI HAR Dataset", to_official_scale(X[keep]), y[keep], np.arange(keep.sum()) % 4 + 1)
+    X, y = waist_windows
+    _write_uci_folder(tmp_path / "UCI HAR Dataset", X, y, np.arange(len(y)) % 4 + 1)
+    acc, gyro = sample_recording["acc"], sample_recording["gyro"]
     _write_tiny_motionsense(tmp_path / "ms", ms_trials)
     out = tmp_path / "m" / "model.onnx"
     assert har(["train", "--uci-features", str(tmp_path / "UCI HAR Dataset"), "--motionsense", str(tmp_path / "ms"),
@@ -123,7 +121,7 @@ def test_train_and_evaluate_report_waist_and_pocket(tmp_path, monkeypatch, sampl
     assert (tmp_path / "m" / "model.confusion.png").stat().st_size > 10_000
     metrics = json.loads((tmp_path / "m" / "model.metrics.json").read_text())
     pocket = metrics["pocket: MotionSense subjects 17-24"]
-    assert set(pocket["per_subject_accuracy"]) == {"20"}       # subjects 3 and 5 trained, never scored
+    assert set(pocket["per_subject_accuracy"]) == {"20"}       # subject 3 trained, never scored
     assert pocket["per_class"]["LAYING"]["support"] == 0
 
     rec = Recognizer(str(out))                                 # the runtime takes the gated graph
@@ -147,3 +145,99 @@ def test_train_refuses_motionsense_without_training_subjects(tmp_path, monkeypat
     assert har(["train", "--uci-features", str(uci), "--motionsense", str(tmp_path / "ms"), "--quick",
                 "--out", str(tmp_path / "m.onnx")]) == 1
     assert "no labelled windows of MotionSense training subjects 1-16" in capsys.readouterr().err
+
+
+def test_bundled_model_holds_the_waist_and_learns_the_pocket_on_held_out_subjects():
+    """Held-out subjects only: UCI HAR test subjects (waist), MotionSense 17-24 (pocket)."""
+    from har.model.motionsense import load_motionsense_windows, split_subjects
+    from har.model.windows import load_windows
+    from har.runtime import ActivityModel
+    from har.runtime.tools.hapt import DatasetError
+
+    if not (MOTIONSENSE / "motionsense.npz").exists():
+        pytest.skip(f"MotionSense compact copy not found at {MOTIONSENSE} (set HAR_SHARED_DIR)")
+    try:
+        _, waist = load_windows(log=lambda *a: None).labelled().split()
+    except DatasetError as exc:
+        pytest.skip(f"HAPT recordings unavailable: {exc}")
+    _, pocket = split_subjects(load_motionsense_windows(MOTIONSENSE, log=lambda *a: None).labelled())
+    assert set(np.unique(pocket.subject) - SUBJECT_OFFSET) == set(range(17, 25))
+    model = ActivityModel()
+    waist_f1 = present_macro_f1(waist.y, model.predict(from_official_scale(waist.X))[0])
+    pocket_f1 = present_macro_f1(pocket.y, model.predict(from_official_scale(pocket.X))[0])
+    # Floors just below the bundled model's own held-out scores (waist 0.9547, pocket 0.8759), which fall
+    # short of the aims (0.96, 0.90); the waist-only model it replaced fails the pocket floor (0.30).
+    assert waist_f1 >= 0.95, f"waist macro-F1 {waist_f1:.4f}"
+    assert pocket_f1 >= 0.87, f"pocket macro-F1 {pocket_f1:.4f}"
+
+
+def test_augmented_rows_train_their_head_but_not_the_gate(waist_windows, pocket_windows):
+    (Xw, yw), (Xp, yp) = waist_windows, pocket_windows
+    # Rows of placement 2 that look like waist rows: if the gate saw them as pocket it would misroute the waist.
+    X = np.vstack([Xw, Xp, Xw])
+    y = np.r_[yw, yp, yw]
+    placement = np.r_[np.full(len(yw), WAIST), np.full(len(yp), POCKET), np.full(len(yw), 2)]
+    params = dict(head_data=((WAIST,), (POCKET, 2)), gate_C=0.1, head_C=0.3)
+    kept = PlacementGatedClassifier(gate_placements=(WAIST, POCKET), **params).fit(X, y, placement=placement)
+    assert np.mean(kept.gate_proba(Xw)[:, 0] > 0.5) > 0.95
+    mixed = PlacementGatedClassifier(**params).fit(X, y, placement=placement)
+    assert np.mean(mixed.gate_proba(Xw)[:, 0] > 0.5) < 0.9       # the same rows, seen by the gate, confuse it
+
+
+def test_macro_f1_counts_only_the_classes_the_truth_has():
+    from har.model.evaluate import evaluate
+
+    y = np.array([4, 4, 5, 5])                 # a pocket set: no LAYING
+    p = np.array([4, 6, 5, 5])                 # one sitting window called LAYING
+    ev = evaluate(y, p, subjects=np.ones(4, int))
+    f1_sitting, f1_standing = 2 * 1 * 0.5 / 1.5, 1.0
+    assert ev.macro_f1 == pytest.approx((f1_sitting + f1_standing) / 2)
+    assert ev.support[5] == 0 and ev.confusion[3, 5] == 1   # the LAYING column still shows the error
+    assert present_macro_f1(y, p) == pytest.approx(ev.macro_f1)
+
+
+def test_a_head_borrows_a_class_from_the_other_placement(waist_windows, pocket_windows):
+    (Xw, yw), (Xp, yp) = waist_windows, pocket_windows
+    X, y = np.vstack([Xw, Xp]), np.r_[yw, yp]
+    placement = np.r_[np.full(len(yw), WAIST), np.full(len(yp), POCKET)]
+    model = PlacementGatedClassifier(head_data=((WAIST,), (POCKET,)), borrowed=((), (6,)), head_C=0.3).fit(
+        X, y, placement=placement)
+    assert 6 not in yp and list(model.heads_[1].classes_) == [1, 2, 3, 4, 5, 6]
+    assert model.heads_[1][0].n_samples_seen_ == len(yp) + np.sum(yw == 6)     # pocket rows + waist LAYING only
+    assert model.heads_[0][0].n_samples_seen_ == len(yw)
+
+
+def test_cross_validation_scores_both_placements_and_keeps_the_best(waist_windows, pocket_windows):
+    from har.model.train import tune_and_fit_placements
+    from har.model.windows import WindowSet
+
+    def windows(X, y, subjects):
+        z = np.zeros(len(y), dtype=np.int64)
+        return WindowSet(X, y, subjects, z, z)
+
+    (Xw, yw), (Xp, yp) = waist_windows, pocket_windows
+    waist = windows(Xw, yw, np.arange(len(yw)) % 4 + 1)               # four pseudo-subjects per placement
+    pocket = windows(Xp, yp, np.arange(len(yp)) % 4 + SUBJECT_OFFSET + 1)
+    grid = [dict(PLACEMENT_GRID[0], head_C=(0.3, C)) for C in (0.001, 0.3)]
+    lines = []
+    model = tune_and_fit_placements(waist, waist, pocket, pocket, grid=grid, log=lines.append)
+    assert len(model.tuning) == 2 and all(len(r.waist_scores) == len(r.pocket_scores) == 4 for r in model.tuning)
+    assert model.best is max(model.tuning, key=lambda r: r.mean)
+    assert model.best.params["head_C"] == (0.3, 0.3)                   # C=0.001 all but erases the pocket head
+    assert sum("<- winner" in line for line in lines) == 1
+    assert model.pipeline.predict(Xp[:5]).shape == (5,)
+
+
+def test_gate_temperature_softens_the_gate_without_changing_its_choice(waist_windows, pocket_windows):
+    (Xw, yw), (Xp, yp) = waist_windows, pocket_windows
+    X, y = np.vstack([Xw, Xp]), np.r_[yw, yp]
+    placement = np.r_[np.full(len(yw), WAIST), np.full(len(yp), POCKET)]
+    params = dict(head_data=((WAIST,), (WAIST, POCKET)), head_C=0.3)
+    sure = PlacementGatedClassifier(**params).fit(X, y, placement=placement).gate_proba(X)
+    soft = PlacementGatedClassifier(gate_temperature=4.0, **params).fit(X, y, placement=placement).gate_proba(X)
+    np.testing.assert_array_equal(sure.argmax(axis=1), soft.argmax(axis=1))
+    assert np.abs(soft - 0.5).mean() < np.abs(sure - 0.5).mean()
+    logit = lambda p: np.log(p[:, 1] / p[:, 0])                     # noqa: E731
+    np.testing.assert_allclose(logit(soft), logit(sure) / 4.0, rtol=1e-6, atol=1e-9)
+    with pytest.raises(ValueError, match="gate_temperature must be positive"):
+        PlacementGatedClassifier(gate_temperature=0.0, **params).fit(X, y, placement=placement)

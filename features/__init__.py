@@ -8,7 +8,7 @@ The names below load their module on first use (PEP 562), so that ``har.features
 feature code, such as an app that runs the engine graph.
 """
 
-from importlib import import_module
+from .lazy import lazy_exports
 
 #: Public name -> the module that defines it.
 _EXPORTS = {
@@ -25,13 +25,4 @@ _EXPORTS = {
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
-    globals()[name] = value          # later look-ups skip this function
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

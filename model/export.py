@@ -132,9 +132,16 @@ def build_linear_model(weights: np.ndarray, bias: np.ndarray, class_ids: np.ndar
         helper.make_node("ArgMax", ["logits"], ["class_index"], name="argmax", axis=1, keepdims=0),
         helper.make_node("Gather", ["class_ids", "class_index"], [LABEL_NAME], name="to_class_id", axis=0),
     ]
+    return _classifier_file(nodes, initializers, props, "har_linear_softmax", n_features, n_classes,
+                            "UCI HAR activity classifier: standardised logistic regression, scaler folded in.")
+
+
+def _classifier_file(nodes, initializers, props: dict, name: str, n_features: int, n_classes: int,
+                     doc: str) -> onnx.ModelProto:
+    """The checked model of a classifier graph with the engine's input, outputs and metadata."""
     graph = helper.make_graph(
         nodes,
-        "har_linear_softmax",
+        name,
         inputs=[helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, ["N", n_features])],
         outputs=[
             helper.make_tensor_value_info(LABEL_NAME, TensorProto.INT64, ["N"]),
@@ -142,12 +149,8 @@ def build_linear_model(weights: np.ndarray, bias: np.ndarray, class_ids: np.ndar
         ],
         initializer=initializers,
     )
-    model = helper.make_model(
-        graph,
-        opset_imports=[helper.make_opsetid("", OPSET)],
-        producer_name="har-engine",
-        doc_string="UCI HAR activity classifier: standardised logistic regression, scaler folded in.",
-    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="har-engine",
+                              doc_string=doc)
     model.ir_version = IR_VERSION
     helper.set_model_props(model, props)
     onnx.checker.check_model(model, full_check=True)
@@ -229,27 +232,9 @@ def build_gated_model(model, *, metadata: dict) -> onnx.ModelProto:
         helper.make_node("ArgMax", [PROBA_NAME], ["class_index"], name="argmax", axis=1, keepdims=0),
         helper.make_node("Gather", ["class_ids", "class_index"], [LABEL_NAME], name="to_class_id", axis=0),
     ]
-    graph = helper.make_graph(
-        nodes,
-        "har_gated_linear_softmax",
-        inputs=[helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, ["N", n_features])],
-        outputs=[
-            helper.make_tensor_value_info(LABEL_NAME, TensorProto.INT64, ["N"]),
-            helper.make_tensor_value_info(PROBA_NAME, TensorProto.FLOAT, ["N", n_classes]),
-        ],
-        initializer=initializers,
-    )
-    onnx_model = helper.make_model(
-        graph,
-        opset_imports=[helper.make_opsetid("", OPSET)],
-        producer_name="har-engine",
-        doc_string=f"Activity classifier: {n_heads} placement heads (standardised logistic regressions) "
-                   f"mixed by a linear placement gate, scalers folded in.",
-    )
-    onnx_model.ir_version = IR_VERSION
-    helper.set_model_props(onnx_model, props)
-    onnx.checker.check_model(onnx_model, full_check=True)
-    return onnx_model
+    return _classifier_file(nodes, initializers, props, "har_gated_linear_softmax", n_features, n_classes,
+                            f"Activity classifier: {n_heads} placement heads (standardised logistic regressions) "
+                            f"mixed by a linear placement gate, scalers folded in.")
 
 
 def folded_weights(pipeline) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -398,7 +398,7 @@ assert not any(m.startswith("scipy") or (m.startswith("har") and m not in ALLOWE
 print("ok", preds[0].label)
 """
 #: What the driver may import of the engine: constants, exceptions and the Prediction record.
-DRIVER_IMPORTS = ("har", "har.features", "har.features.contract", "har.features.errors",
+DRIVER_IMPORTS = ("har", "har.features", "har.features.contract", "har.features.errors", "har.features.lazy",
                   "har.runtime", "har.runtime.engine", "har.runtime.prediction")
 
 

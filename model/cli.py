@@ -332,6 +332,8 @@ def train_placements(args, dense: WindowSet, regular: WindowSet, test: WindowSet
         "model": "placement-gated: per-placement heads (StandardScaler + multinomial LogisticRegression, scalers "
                  "folded in) mixed by a logistic placement gate",
         "hyperparameters": describe_placements(best.params),
+        # The recipe as data: `har update` refits exactly this (turned pocket trials included).
+        "recipe": json.dumps(best.params),
         "cv_waist_macro_f1": None if np.isnan(best.waist) else round(best.waist, 5),
         "cv_pocket_macro_f1": None if np.isnan(best.pocket) else round(best.pocket, 5),
         "training_data": f"{data_desc}. {pocket_desc}",

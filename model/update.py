@@ -7,9 +7,12 @@ The added recordings (anything ``har predict`` reads, with per-sample labels) be
 samples, the first seconds after each placement change dropped (as ``har personalize`` does). They
 join the base model's training data: the HAPT training subjects, plus MotionSense subjects 1-16 when
 ``--motionsense`` is given (required when the base model learnt from MotionSense). The model is
-refitted with the base model's recipe, without tuning (a linear model: its ``hyperparameters``
-metadata; a placement-gated one: the gated classifier with the head and gate C of its ``hyperparameters``, added
-windows assigned to the placement the base model's gate gives them).
+refitted with the base model's recipe, without tuning: a linear model's C and class weight from its
+``hyperparameters`` metadata; a placement-gated model's parameters from its ``recipe`` metadata (JSON
+written by ``har train``: heads, borrowed classes, gate C and temperature, and the pocket trials turned
+about y when its pocket head learnt from them), the added windows assigned to the placement the base
+model's gate gives them. A gated model without ``recipe`` (older files) is refitted with the head and
+gate C its ``hyperparameters`` text names.
 
 Held-out check: macro-F1 of the base and the new model on the waist (UCI HAR test subjects, windows
 every 64 samples) and the pocket (MotionSense 17-24, when given). When either drops by more than
@@ -67,6 +70,17 @@ def _hyperparameters(text: str) -> tuple[float, object]:
     return (float(c.group(1)) if c else 1.0), weight
 
 
+def _recipe(text: str | None) -> dict | None:
+    """The ``recipe`` metadata of a placement-gated model (JSON of its parameters), lists as tuples."""
+    if not text:
+        return None
+
+    def tuples(v):
+        return tuple(tuples(x) for x in v) if isinstance(v, list) else v
+
+    return {k: tuples(v) for k, v in json.loads(text).items()}
+
+
 def macro_f1(y, pred) -> float:
     scores = []
     for c in np.unique(y):
@@ -90,9 +104,13 @@ def heldout_sets(args) -> dict:
     return sets
 
 
-def training_set(args, every: int):
-    """(X official scale, y, placement) of the base training data, every ``every``-th window."""
-    from .train import TRAIN_HOP
+def training_set(args, every: int, *, turned: bool = False):
+    """(X official scale, y, placement) of the base training data, every ``every``-th window.
+
+    ``turned``: also the pocket trials as the phone turned about its y axis records them (placement
+    ``POCKET_TURNED``), the pocket head's augmentation in the placement-gated recipe.
+    """
+    from .train import POCKET_TURNED, TRAIN_HOP
     from .windows import load_windows
 
     train, _ = load_windows(args.source, hop=TRAIN_HOP).labelled().split()
@@ -107,6 +125,14 @@ def training_set(args, every: int):
         Xs.append(ms.X[::every])
         ys.append(ms.y[::every])
         ps.append(np.ones(len(ys[-1]), np.int64))
+        if turned:
+            from .motionsense import load_motionsense_windows, split_subjects
+
+            turned_train, _ = split_subjects(load_motionsense_windows(args.motionsense, hop=TRAIN_HOP,
+                                                                      turned=True).labelled())
+            Xs.append(turned_train.X[::every])
+            ys.append(turned_train.y[::every])
+            ps.append(np.full(len(ys[-1]), POCKET_TURNED, np.int64))
     return np.vstack(Xs), np.concatenate(ys), np.concatenate(ps)
 
 
@@ -119,7 +145,7 @@ def run(args) -> int:
 
     from .export import build_model
     from .gated import PlacementGatedClassifier
-    from .train import make_pipeline
+    from .train import POCKET_TURNED, make_pipeline
 
     t0 = time.perf_counter()
     if not 0 < args.train_fraction <= 1:
@@ -140,9 +166,19 @@ def run(args) -> int:
     X_add = to_official_scale(added.X)
     X_add = np.nan_to_num(X_add, nan=0.0, posinf=1.0, neginf=-1.0)
     every = max(1, int(round(1 / args.train_fraction)))
-    X, y, placement = training_set(args, every)
+    recipe = _recipe(base.metadata.get("recipe"))
+    X, y, placement = training_set(args, every, turned=recipe is not None and POCKET_TURNED in
+                                   {p for head in recipe["head_data"] for p in head})
 
-    if isinstance(parsed, GatedModel):
+    if isinstance(parsed, GatedModel) and recipe is not None:
+        # The base model's own recipe, stored as data when it was trained.
+        gate_in = model_input(added.X, base.metadata["feature_scale"])
+        gate_placements = recipe.get("gate_placements") or tuple(range(len(parsed.heads)))
+        placement_add = np.asarray(gate_placements)[np.argmax(parsed.gate.logits(gate_in), axis=1)]
+        estimator = PlacementGatedClassifier(seed=int(base.metadata.get("seed", 0)), **recipe)
+        fit_kw = {"placement": np.concatenate([placement, placement_add])}
+        recipe_text = f"{base.metadata.get('hyperparameters', 'placement-gated recipe')}, refitted"
+    elif isinstance(parsed, GatedModel):
         gate_in = model_input(added.X, base.metadata["feature_scale"])
         placement_add = np.argmax(parsed.gate.logits(gate_in), axis=1)
         hp = base.metadata.get("hyperparameters", "")
@@ -151,12 +187,12 @@ def run(args) -> int:
         estimator = PlacementGatedClassifier(head_C=head_C, gate_C=float(gate.group(1)) if gate else 0.1)
         # With the default heads (waist; waist + pocket) the gate's head index is the placement index.
         fit_kw = {"placement": np.concatenate([placement, placement_add])}
-        recipe = f"placement-gated classifier (head C={head_C:g}, gate C={estimator.gate_C:g}), refitted"
+        recipe_text = f"placement-gated classifier (head C={head_C:g}, gate C={estimator.gate_C:g}), refitted"
     else:
         C, class_weight = _hyperparameters(base.metadata.get("hyperparameters", ""))
         estimator = make_pipeline("l2", C, class_weight)
         fit_kw = {}
-        recipe = f"StandardScaler + LogisticRegression C={C:g} class_weight={class_weight}, refitted"
+        recipe_text = f"StandardScaler + LogisticRegression C={C:g} class_weight={class_weight}, refitted"
     estimator.fit(np.vstack([X, X_add]), np.concatenate([y, added.y]), **fit_kw)
 
     reference = PlacementReference.from_windows(from_official_scale(np.vstack([X, X_add])))
@@ -164,13 +200,13 @@ def run(args) -> int:
     data_digest = hashlib.sha256(np.ascontiguousarray(added.X, "<f4").tobytes()
                                  + np.ascontiguousarray(added.y, "<i8").tobytes()).hexdigest()
     # The parent's measurements describe the parent: keep only what still holds for the new model.
-    metadata = {k: base.metadata[k] for k in ("hyperparameters", "limits", "seed") if k in base.metadata}
+    metadata = {k: base.metadata[k] for k in ("hyperparameters", "recipe", "limits", "seed") if k in base.metadata}
     metadata["training_data"] = (base.metadata.get("training_data", "the base model's training data")
                                  + f"; plus added recordings ({len(added)} windows every 16 samples)"
                                  + (f"; every {every}th base training window" if every > 1 else ""))
     metadata.update(reference.to_metadata())
     metadata.update({
-        "model": recipe,
+        "model": recipe_text,
         "parent_model_sha256": hashlib.sha256(base_bytes).hexdigest(),
         "added_data_sha256": data_digest,
         "added_data_source": "; ".join(described),

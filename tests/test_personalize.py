@@ -452,6 +452,10 @@ def test_har_update_small_added_set(tmp_path, hapt_recordings, capsys):
                  "--tolerance", "0.05", *pocket]) == 0
     meta = ActivityModel(out).metadata
     assert meta["parent_model_sha256"] == hashlib.sha256(bundled_model_path().read_bytes()).hexdigest()
+    # Refitted with the base's own recipe (turned pocket trials, borrowed LAYING, gate temperature).
+    base_recipe = ActivityModel(bundled_model_path()).metadata["recipe"]
+    assert meta["recipe"] == base_recipe and "gate_temperature" in json.loads(base_recipe)
+    assert meta["model"].startswith(ActivityModel(bundled_model_path()).metadata["hyperparameters"])
     scores = json.loads(meta["heldout_update_scores"])
     assert scores["waist"]["before"] - scores["waist"]["after"] <= 0.05
     assert sum(json.loads(meta["added_windows_per_class"]).values()) > 100
@@ -463,3 +467,14 @@ def test_har_update_small_added_set(tmp_path, hapt_recordings, capsys):
     err = capsys.readouterr().err.strip()
     assert "refused, nothing written: waist macro-F1 would drop by" in err and "\n" not in err
     assert not refused.exists() and not list(tmp_path.glob(".*candidate*"))
+
+
+def test_update_reads_a_recipe_back_as_the_estimator_parameters():
+    from har.model.update import _recipe
+
+    params = {"head_data": [[0], [1, 2]], "borrowed": [[], [6]], "gate_placements": [0, 1], "gate_C": 0.1,
+              "gate_temperature": 16.0, "head_C": [0.3, 0.1]}
+    got = _recipe(json.dumps(params))
+    assert got == {"head_data": ((0,), (1, 2)), "borrowed": ((), (6,)), "gate_placements": (0, 1), "gate_C": 0.1,
+                   "gate_temperature": 16.0, "head_C": (0.3, 0.1)}
+    assert _recipe(None) is None and _recipe("") is None

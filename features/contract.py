@@ -114,3 +114,8 @@ META_N_FEATURES = "n_features"
 META_CREATED = "created"
 REQUIRED_META = (META_CLASS_IDS, META_CLASS_NAMES, META_FEATURE_DIGEST, META_FEATURES_VERSION,
                  META_FEATURE_SCALE, META_N_FEATURES)
+
+#: The engine graph (``har export-engine``): inputs samples [B, 64, 6] and state [B, S]; outputs
+#: probabilities [B, K], label [B], valid [B], features [B, 561] (official scale), state_out [B, S].
+ENGINE_INPUTS = ("samples", "state")
+ENGINE_OUTPUTS = ("probabilities", "label", "valid", "features", "state_out")

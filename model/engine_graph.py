@@ -55,6 +55,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from har.features import HOP, SAMPLE_RATE_HZ, WINDOW
+from har.features.contract import ENGINE_INPUTS, ENGINE_OUTPUTS, SCALE_OFFICIAL, SCALE_RAW
 from har.features import statistics as st
 from har.features.extract import PLAN, _SOURCE_KEYS
 from har.features.filters import GRAVITY_SOS, GYRO_DRIFT_SOS, NOISE_SOS
@@ -68,8 +69,8 @@ from .export import ExportError
 OPSET = 17            # ScatterElements with reduction="add" needs 16
 IR_VERSION = 8
 
-SAMPLES, STATE = "samples", "state"
-PROBABILITIES, LABEL, VALID, FEATURES, STATE_OUT = "probabilities", "label", "valid", "features", "state_out"
+SAMPLES, STATE = ENGINE_INPUTS
+PROBABILITIES, LABEL, VALID, FEATURES, STATE_OUT = ENGINE_OUTPUTS
 
 BLOCK = HOP                       # samples per call
 SPAN = WINDOW + 1                 # a window reads one more sample for the jerk
@@ -81,8 +82,7 @@ RAW_TAIL = 2
 N_SIGNALS = 9
 BLOCKS_SATURATE = (WINDOW + DELAY) // BLOCK
 
-OFFICIAL_SCALE = "uci_official_minmax"
-RAW_SCALES = ("raw", "uci_raw", "raw_features", "unscaled")
+OFFICIAL_SCALE = SCALE_OFFICIAL
 INPUT_UNITS = ("acc x, y, z in g with gravity (Android sign), gyro x, y, z in rad/s; 50 Hz; "
                "NaN or inf marks a missing sample")
 
@@ -790,9 +790,9 @@ def _classifier_scale(classifier: onnx.ModelProto) -> str:
     scale = meta.get("feature_scale", OFFICIAL_SCALE)
     if scale == OFFICIAL_SCALE:
         return "official"
-    if scale in RAW_SCALES or "raw" in scale.lower() or "unscaled" in scale.lower():
+    if scale == SCALE_RAW:
         return "raw"
-    raise ExportError(f"classifier metadata feature_scale={scale!r}: expected {OFFICIAL_SCALE!r} or raw features")
+    raise ExportError(f"classifier metadata feature_scale={scale!r}: expected {SCALE_RAW!r} or {OFFICIAL_SCALE!r}")
 
 
 def _inline_classifier(g: _Builder, classifier: onnx.ModelProto, features: str) -> tuple[str, str]:

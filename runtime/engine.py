@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from har.features.contract import UNKNOWN
+from har.features.contract import ENGINE_INPUTS, ENGINE_OUTPUTS, UNKNOWN
 from har.features.errors import HarError
 
 from .prediction import GAP, Prediction
@@ -34,8 +34,7 @@ class EngineError(HarError):
     """A file that is not an engine graph, or samples/state of the wrong shape (one-line message)."""
 
 
-INPUTS = ("samples", "state")
-OUTPUTS = ("probabilities", "label", "valid", "features", "state_out")
+INPUTS, OUTPUTS = ENGINE_INPUTS, ENGINE_OUTPUTS
 
 
 def bundled_engine_path() -> Path:

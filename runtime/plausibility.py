@@ -25,7 +25,7 @@ from har.features.contract import SPAN
 from har.features.errors import HarError
 
 __all__ = ["ACC_LIMIT_G", "GYRO_LIMIT_RAD_S", "IMPLAUSIBLE", "implausible_samples", "any_implausible",
-           "blank_implausible", "windows_touching", "windows_touching_times", "describe_limits"]
+           "blank_implausible", "windows_touching", "describe_limits"]
 
 #: Largest acceleration on one axis a phone accelerometer reports, g (its widest full-scale range).
 ACC_LIMIT_G = 16.0
@@ -126,35 +126,6 @@ def windows_touching(sample_mask, starts, span: int = SPAN) -> np.ndarray:
     lo = np.clip(starts, 0, len(mask))
     hi = np.clip(starts + span, 0, len(mask))
     return counts[hi] - counts[lo] > 0
-
-
-def windows_touching_times(flagged_t, t_start, t_end, margin_s: float = 0.0) -> np.ndarray:
-    """Which windows cover the time of a flagged sample (for timestamped streams).
-
-    Parameters
-    ----------
-    flagged_t : array_like, shape (m,)
-        Times of the flagged samples, seconds, increasing.
-    t_start, t_end : array_like, shape (k,)
-        Each window's first and last sample time, seconds, on the same clock.
-    margin_s : float
-        Widening of each window on both sides, seconds (a resampled window also reads the raw
-        samples just outside it).
-
-    Returns
-    -------
-    ndarray, shape (k,), bool
-    """
-    flagged_t = np.asarray(flagged_t, dtype=np.float64)
-    t_start = np.asarray(t_start, dtype=np.float64) - margin_s
-    t_end = np.asarray(t_end, dtype=np.float64) + margin_s
-    if flagged_t.size == 0:
-        return np.zeros(t_start.shape, dtype=bool)
-    idx = np.searchsorted(flagged_t, t_start, side="left")
-    inside = idx < flagged_t.size
-    out = np.zeros(t_start.shape, dtype=bool)
-    out[inside] = flagged_t[idx[inside]] <= t_end[inside]
-    return out
 
 
 def any_implausible(acc: np.ndarray, gyro: np.ndarray) -> bool:

@@ -22,7 +22,7 @@ from har.features.contract import HOP, SPAN
 from .errors import StreamError
 from .model import ActivityModel
 from .online_resample import GapEvent, OnlineResampler
-from .plausibility import any_implausible, implausible_samples
+from .plausibility import any_implausible, blank_implausible, implausible_samples
 from .smoothing import Smoother
 
 #: Samples handed to the extractor at once: a long push is cut into pieces of this size, so that the
@@ -117,14 +117,11 @@ class FeatureStage:
     def push(self, samples: Samples) -> Windows:
         acc, gyro = samples.acc, samples.gyro
         if any_implausible(acc, gyro):
-            bad = implausible_samples(acc, gyro)
             if self.extractor.on_nonfinite != "gap":
-                i = int(np.flatnonzero(bad)[0])
+                i = int(np.flatnonzero(implausible_samples(acc, gyro))[0])
                 raise StreamError(f"sample {i} is outside the sensors' physical range "
                                   f"(acc {acc[i].tolist()} g, gyro {gyro[i].tolist()} rad/s)")
-            acc, gyro = acc.copy(), gyro.copy()
-            acc[bad] = np.nan
-            gyro[bad] = np.nan
+            acc, gyro, bad = blank_implausible(acc, gyro)
             self.n_implausible += int(bad.sum())
             self._flagged.extend((self.extractor.n_samples + np.flatnonzero(bad)).tolist())
         try:

@@ -13,7 +13,7 @@ import pytest
 from har.features import SPAN, regular_starts
 from har.model import cli
 from har.runtime.plausibility import (ACC_LIMIT_G, GYRO_LIMIT_RAD_S, blank_implausible, implausible_samples,
-                                      windows_touching, windows_touching_times)
+                                      windows_touching)
 from har.runtime.recognizer import Prediction
 from har.runtime.tools import live, predict
 
@@ -64,11 +64,6 @@ def test_windows_touching_known_answers():
     assert windows_touching(mask, starts).tolist() == [False, False, True, True, False]
     assert windows_touching(mask, [72]).tolist() == [True] and windows_touching(mask, [71]).tolist() == [False]
     assert SPAN == 129
-    t = np.array([4.0])
-    assert windows_touching_times(t, [0.0, 1.28, 2.56, 4.01], [2.56, 3.84, 5.12, 6.57]).tolist() == \
-        [False, False, True, False]
-    assert windows_touching_times(t, [4.01], [6.57], margin_s=0.02).tolist() == [True]
-    assert windows_touching_times([], [0.0], [1.0]).tolist() == [False]
 
 
 def _predict_npz(tmp_path, capsys, acc, gyro):

@@ -44,7 +44,7 @@ from .readers.recording import TIME_UNITS
 
 __all__ = ["SampleChunk", "Source", "open_source", "iter_chunks", "merge_clocks", "Feeder",
            "load_source", "load_any_input", "load_bundled", "load_experiment", "load_npz",
-           "read_streams", "add_input_options", "input_options", "run_source", "MAX_GAP_S"]
+           "read_streams", "add_input_options", "input_options", "MAX_GAP_S"]
 
 BUNDLED_RECORDING = "data/sample_recording.npz"
 #: Longest spacing of the interpolated sensor bridged by :func:`merge_clocks`, seconds.
@@ -631,17 +631,6 @@ class Feeder:
         if preds:
             self._labels.forget_before(preds[-1].t_start)
         return out
-
-
-def run_source(source: Source, recognizer) -> tuple[list, Feeder]:
-    """All predictions of a source (chunk by chunk), and the feeder with its counts."""
-    feeder = Feeder(source, recognizer)
-    preds = []
-    for chunk in source.chunks():
-        preds.extend(p for p, _ in feeder.push(chunk))
-    preds.extend(p for p, _ in feeder.finish())
-    return preds, feeder
-
 
 
 # --------------------------------------------------------------------------------------------

@@ -274,11 +274,11 @@ WAIST_SET = "waist: UCI HAR test subjects"
 POCKET_SET = "pocket: MotionSense subjects 17-24"
 
 
-def pocket_windows(path: Path, hop: int, turned: bool = False) -> tuple[WindowSet, WindowSet]:
+def pocket_windows(path: Path, hop: int) -> tuple[WindowSet, WindowSet]:
     """Labelled MotionSense windows: (training subjects 1-16, held-out subjects 17-24)."""
     from .motionsense import load_motionsense_windows, split_subjects
 
-    return split_subjects(load_motionsense_windows(path, hop=hop, turned=turned).labelled())
+    return split_subjects(load_motionsense_windows(path, hop=hop).labelled())
 
 
 def _pocket_evaluation(test: WindowSet, labels: np.ndarray, class_ids):
@@ -294,23 +294,30 @@ def train_placements(args, dense: WindowSet, regular: WindowSet, test: WindowSet
     from .evaluate import confusion_text, evaluate, write_placements_report
     from .export import export_onnx
     from .motionsense import HANDLING_S, HELDOUT_SUBJECTS, TRAIN_SUBJECTS as POCKET_TRAIN
-    from .train import (PLACEMENT_GRID, PLACEMENT_NAMES, TRAIN_HOP, describe_placements,
+    from .augment import Augmentation
+    from .augmented_windows import augmented_windows
+    from .train import (PLACEMENT_AUGMENTATION, PLACEMENT_GRID, PLACEMENT_NAMES, TRAIN_HOP, describe_placements,
                         tune_and_fit_placements)
 
     pocket_dense, _ = pocket_windows(args.motionsense, TRAIN_HOP)
-    pocket_turned, _ = pocket_windows(args.motionsense, TRAIN_HOP, turned=True)
     pocket_regular, pocket_test = pocket_windows(args.motionsense, 64)
     if not len(pocket_dense):
         raise DatasetError(f"{args.motionsense}: no labelled windows of MotionSense training subjects "
                            f"{POCKET_TRAIN[0]}-{POCKET_TRAIN[-1]}")
+    # Published features have no raw recordings to tilt: the waist head then goes without.
+    augmentation = PLACEMENT_AUGMENTATION
+    if args.uci_features:
+        augmentation = Augmentation(None, augmentation.pocket, augmentation.pocket_turned)
+    augmented = augmented_windows(augmentation, hop=TRAIN_HOP, hapt_source=args.source,
+                                  motionsense=args.motionsense)
     grid = PLACEMENT_GRID[:1] if args.quick else PLACEMENT_GRID
-    model = tune_and_fit_placements(dense, regular, pocket_dense, pocket_regular, pocket_turned=pocket_turned,
+    model = tune_and_fit_placements(dense, regular, pocket_dense, pocket_regular, augmented=augmented,
                                     seed=args.seed, n_jobs=args.jobs, grid=grid, cross_validate=not args.quick)
     print(f"training done in {model.seconds:.1f} s")
     pocket_desc = (f"MotionSense (iPhone 6s, front trouser pocket) subjects {POCKET_TRAIN[0]}-{POCKET_TRAIN[-1]}, "
-                   f"jogging left out, {HANDLING_S:g} s of handling dropped at each end of a trial, each trial also "
-                   f"turned 180 degrees about the phone's y axis for the pocket head; "
-                   f"fitted on windows every {TRAIN_HOP} samples ({len(pocket_dense)})")
+                   f"jogging left out, {HANDLING_S:g} s of handling dropped at each end of a trial; "
+                   f"fitted on windows every {TRAIN_HOP} samples ({len(pocket_dense)}). "
+                   f"Augmented head rows ({sum(len(w) for w in augmented.values())}): {augmentation.describe()}")
     evaluations = {}
     if test is not None and len(test):
         evaluations[WAIST_SET] = evaluate(test.y, model.pipeline.predict(test.X), test.subject)
@@ -332,8 +339,9 @@ def train_placements(args, dense: WindowSet, regular: WindowSet, test: WindowSet
         "model": "placement-gated: per-placement heads (StandardScaler + multinomial LogisticRegression, scalers "
                  "folded in) mixed by a logistic placement gate",
         "hyperparameters": describe_placements(best.params),
-        # The recipe as data: `har update` refits exactly this (turned pocket trials included).
+        # The recipe as data: `har update` refits exactly this, augmented rows included.
         "recipe": json.dumps(best.params),
+        "augmentation": augmentation.to_json(),
         "cv_waist_macro_f1": None if np.isnan(best.waist) else round(best.waist, 5),
         "cv_pocket_macro_f1": None if np.isnan(best.pocket) else round(best.pocket, 5),
         "training_data": f"{data_desc}. {pocket_desc}",

@@ -25,6 +25,7 @@ import csv
 import hashlib
 import io
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from har.features.contract import MODEL_CLASS_IDS, NO_WINDOW_LABEL, activity_id
 from har.runtime.files import atomic_write
 from har.runtime.tools.hapt import DatasetError, cache_dir
 
+from .augment import Tilts, rotate
 from .windows import WindowSet
 
 #: CSV header of a published trial file (the first column, the row index, has no name).
@@ -304,8 +306,23 @@ def _source_key(folder: Path) -> str:
     return hashlib.sha256(stamp.encode()).hexdigest()[:12]
 
 
+def tilted_trials(trials: list[Trial], tilts: Tilts) -> list[Trial]:
+    """Each training-subject trial again, ``tilts.copies`` times, as a tilted phone records it.
+
+    The rotation depends on the trial's key (a CRC-32 of it), not on the list's order.
+    """
+    out = []
+    for t in trials:
+        if t.subject not in TRAIN_SUBJECTS:
+            continue            # held out: never augmented, never trained on
+        for rotation in tilts.rotations(zlib.crc32(t.key.encode())):
+            acc, gyro = rotate(t.acc, t.gyro, rotation)
+            out.append(Trial(t.subject, t.code, t.number, acc, gyro))
+    return out
+
+
 def load_motionsense_windows(path, *, hop: int = HOP, handling_s: float = HANDLING_S, turned: bool = False,
-                             use_cache: bool = True, log=print) -> WindowSet:
+                             tilts: Tilts | None = None, use_cache: bool = True, log=print) -> WindowSet:
     """Windows of every MotionSense trial (see :func:`trial_windows`), cached until the feature code changes.
 
     Parameters
@@ -318,6 +335,8 @@ def load_motionsense_windows(path, *, hop: int = HOP, handling_s: float = HANDLI
         Seconds dropped at each end of a trial.
     turned : bool
         Windows of every trial :func:`turned_about_y` instead (training augmentation).
+    tilts : Tilts, optional
+        Windows of the training subjects' trials tilted instead (:func:`tilted_trials`; after ``turned``).
 
     Returns
     -------
@@ -328,7 +347,8 @@ def load_motionsense_windows(path, *, hop: int = HOP, handling_s: float = HANDLI
     if not folder.is_dir():
         raise DatasetError(f"{folder}: not a folder (expected MotionSense's A_DeviceMotion_data or motionsense.npz)")
     cache = cache_dir() / (f"motionsense-f{FEATURES_VERSION}-{FEATURE_DIGEST}-{_source_key(folder)}"
-                           f"-hop{hop}-edge{int(round(handling_s * SAMPLE_RATE_HZ))}{'-turned' if turned else ''}.npz")
+                           f"-hop{hop}-edge{int(round(handling_s * SAMPLE_RATE_HZ))}{'-turned' if turned else ''}"
+                           f"{'-train-' + tilts.tag if tilts else ''}.npz")
     fields = ("X", "y", "subject", "experiment", "start")
     if use_cache and cache.exists():
         try:
@@ -338,7 +358,11 @@ def load_motionsense_windows(path, *, hop: int = HOP, handling_s: float = HANDLI
             raise DatasetError(f"{cache}: corrupt feature cache ({exc}); delete it to rebuild") from None
     log(f"extracting MotionSense features (cache: {cache})")
     trials = load_motionsense(folder)
-    windows = motionsense_windows([turned_about_y(t) for t in trials] if turned else trials, hop, handling_s)
+    if turned:
+        trials = [turned_about_y(t) for t in trials]
+    if tilts is not None:
+        trials = tilted_trials(trials, tilts)
+    windows = motionsense_windows(trials, hop, handling_s)
     buf = io.BytesIO()
     np.savez(buf, **{f: getattr(windows, f) for f in fields})
     atomic_write(cache, buf.getvalue())

@@ -9,8 +9,8 @@ join the base model's training data: the HAPT training subjects, plus MotionSens
 ``--motionsense`` is given (required when the base model learnt from MotionSense). The model is
 refitted with the base model's recipe, without tuning: a linear model's C and class weight from its
 ``hyperparameters`` metadata; a placement-gated model's parameters from its ``recipe`` metadata (JSON
-written by ``har train``: heads, borrowed classes, gate C and temperature, and the pocket trials turned
-about y when its pocket head learnt from them), the added windows assigned to the placement the base
+written by ``har train``: heads, borrowed classes, gate C and temperature; with its ``augmentation``
+metadata, the turned and tilted trials its heads learnt from), the added windows assigned to the placement the base
 model's gate gives them. A gated model without ``recipe`` (older files) is refitted with the head and
 gate C its ``hyperparameters`` text names.
 
@@ -38,6 +38,11 @@ from har.features import from_official_scale, to_official_scale
 from har.features.errors import HarError
 from har.runtime.files import atomic_write
 from har.runtime.tools.hapt import TEST_SUBJECTS
+
+from .augment import Augmentation
+from .motionsense import HELDOUT_SUBJECTS, SUBJECT_OFFSET
+
+HELD_OUT_POCKET = tuple(SUBJECT_OFFSET + s for s in HELDOUT_SUBJECTS)
 
 DEFAULT_TOLERANCE = 0.01
 
@@ -104,36 +109,43 @@ def heldout_sets(args) -> dict:
     return sets
 
 
-def training_set(args, every: int, *, turned: bool = False):
+def training_set(args, every: int, augmentation: Augmentation | None = None):
     """(X official scale, y, placement) of the base training data, every ``every``-th window.
 
-    ``turned``: also the pocket trials as the phone turned about its y axis records them (placement
-    ``POCKET_TURNED``), the pocket head's augmentation in the placement-gated recipe.
+    ``augmentation``: also the recipe's turned and tilted trials (placements ``WAIST_AUGMENTED`` and
+    ``POCKET_AUGMENTED``), the heads' augmented rows in the placement-gated recipe.
     """
-    from .train import POCKET_TURNED, TRAIN_HOP
+    from .augmented_windows import augmented_windows
+    from .train import POCKET, TRAIN_HOP, WAIST
     from .windows import load_windows
 
     train, _ = load_windows(args.source, hop=TRAIN_HOP).labelled().split()
-    if np.isin(train.subject, TEST_SUBJECTS).any():
-        raise AssertionError("held-out subjects in the training split")
-    Xs, ys, ps = [train.X[::every]], [train.y[::every]], [np.zeros(len(train.y[::every]), np.int64)]
+    sets = [(train, WAIST)]
     if args.motionsense:
-        from .motionsense import TRAIN_SUBJECTS, load_motionsense, motionsense_windows
+        from .motionsense import load_motionsense_windows, split_subjects
 
-        trials = [t for t in load_motionsense(args.motionsense) if t.subject in TRAIN_SUBJECTS]
-        ms = motionsense_windows(trials, hop=TRAIN_HOP).labelled()
-        Xs.append(ms.X[::every])
-        ys.append(ms.y[::every])
-        ps.append(np.ones(len(ys[-1]), np.int64))
-        if turned:
-            from .motionsense import load_motionsense_windows, split_subjects
+        sets.append((split_subjects(load_motionsense_windows(args.motionsense, hop=TRAIN_HOP).labelled())[0], POCKET))
+    if augmentation is not None:
+        sets += [(w, p) for p, w in augmented_windows(augmentation, hop=TRAIN_HOP, hapt_source=args.source,
+                                                      motionsense=args.motionsense).items()]
+    subjects = np.concatenate([w.subject for w, _ in sets])
+    if np.isin(subjects, TEST_SUBJECTS).any() or np.isin(subjects, HELD_OUT_POCKET).any():
+        raise AssertionError("held-out subjects in the training data")
+    Xs = [w.X[::every] for w, _ in sets]
+    return (np.vstack(Xs), np.concatenate([w.y[::every] for w, _ in sets]),
+            np.concatenate([np.full(len(x), p, np.int64) for x, (_, p) in zip(Xs, sets)]))
 
-            turned_train, _ = split_subjects(load_motionsense_windows(args.motionsense, hop=TRAIN_HOP,
-                                                                      turned=True).labelled())
-            Xs.append(turned_train.X[::every])
-            ys.append(turned_train.y[::every])
-            ps.append(np.full(len(ys[-1]), POCKET_TURNED, np.int64))
-    return np.vstack(Xs), np.concatenate(ys), np.concatenate(ps)
+
+def recipe_augmentation(metadata: dict, recipe: dict | None) -> Augmentation | None:
+    """The augmentation a gated base model was trained with (models before tilting: turned pocket only)."""
+    from .train import POCKET_AUGMENTED
+
+    if recipe is None:
+        return None
+    if "augmentation" in metadata:
+        return Augmentation.from_json(metadata["augmentation"])
+    heads = {p for head in recipe["head_data"] for p in head}
+    return Augmentation(pocket_turned=True) if POCKET_AUGMENTED in heads else None
 
 
 def run(args) -> int:
@@ -145,7 +157,7 @@ def run(args) -> int:
 
     from .export import build_model
     from .gated import PlacementGatedClassifier
-    from .train import POCKET_TURNED, make_pipeline
+    from .train import make_pipeline
 
     t0 = time.perf_counter()
     if not 0 < args.train_fraction <= 1:
@@ -167,8 +179,8 @@ def run(args) -> int:
     X_add = np.nan_to_num(X_add, nan=0.0, posinf=1.0, neginf=-1.0)
     every = max(1, int(round(1 / args.train_fraction)))
     recipe = _recipe(base.metadata.get("recipe"))
-    X, y, placement = training_set(args, every, turned=recipe is not None and POCKET_TURNED in
-                                   {p for head in recipe["head_data"] for p in head})
+    augmentation = recipe_augmentation(base.metadata, recipe)
+    X, y, placement = training_set(args, every, augmentation)
 
     if isinstance(parsed, GatedModel) and recipe is not None:
         # The base model's own recipe, stored as data when it was trained.
@@ -200,7 +212,8 @@ def run(args) -> int:
     data_digest = hashlib.sha256(np.ascontiguousarray(added.X, "<f4").tobytes()
                                  + np.ascontiguousarray(added.y, "<i8").tobytes()).hexdigest()
     # The parent's measurements describe the parent: keep only what still holds for the new model.
-    metadata = {k: base.metadata[k] for k in ("hyperparameters", "recipe", "limits", "seed") if k in base.metadata}
+    metadata = {k: base.metadata[k] for k in ("hyperparameters", "recipe", "augmentation", "limits", "seed")
+                if k in base.metadata}
     metadata["training_data"] = (base.metadata.get("training_data", "the base model's training data")
                                  + f"; plus added recordings ({len(added)} windows every 16 samples)"
                                  + (f"; every {every}th base training window" if every > 1 else ""))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,8 @@ from har.runtime.tools.archives import ARCHIVE_ERRORS
 from har.runtime.tools.hapt import (TEST_SUBJECTS, DatasetError, Recording, cache_dir, file_sha256, load_hapt,
                                     sdist_path)
 from har.runtime.tools.progress import iterate
+
+from .augment import Tilts, rotate
 
 
 
@@ -97,20 +99,37 @@ def _source_key(source: Path | None) -> str:
     return digest.hexdigest()[:16]
 
 
-def windows_cache_path(source: Path | None = None, hop: int = HOP) -> Path:
-    return cache_dir() / f"windows-f{FEATURES_VERSION}-{FEATURE_DIGEST}-{_source_key(source)}-hop{hop}.npz"
+def windows_cache_path(source: Path | None = None, hop: int = HOP, tilts: Tilts | None = None) -> Path:
+    extra = f"-train-{tilts.tag}" if tilts is not None else ""
+    return cache_dir() / f"windows-f{FEATURES_VERSION}-{FEATURE_DIGEST}-{_source_key(source)}-hop{hop}{extra}.npz"
+
+
+def tilted_recordings(recordings: list[Recording], tilts: Tilts) -> list[Recording]:
+    """Each training-subject recording again, ``tilts.copies`` times, as a tilted phone records it.
+
+    The rotation depends on the experiment id, not on the list's order (see :mod:`.augment`).
+    """
+    out = []
+    for rec in recordings:
+        if rec.user in TEST_SUBJECTS:
+            continue            # held out: never augmented, never trained on
+        for rotation in tilts.rotations(rec.experiment):
+            acc, gyro = rotate(rec.acc, rec.gyro, rotation)
+            out.append(replace(rec, acc=acc, gyro=gyro))
+    return out
 
 
 def load_windows(source: str | Path | None = None, *, hop: int = HOP, download: bool = True,
-                 use_cache: bool = True, log=print, quiet: bool = False) -> WindowSet:
+                 use_cache: bool = True, log=print, quiet: bool = False, tilts: Tilts | None = None) -> WindowSet:
     """All windows of all HAPT recordings every ``hop`` samples, cached until the feature code changes.
 
     The cache is keyed on the feature code (version, digest) and on the content of the source
     (a hash of its bytes). Extraction shows a progress bar on a terminal unless ``quiet``.
+    With ``tilts``: the training subjects' recordings tilted instead (see :func:`tilted_recordings`).
     """
     if source is None and not sdist_path().exists():
         load_hapt(download=download)        # fetch (or raise a one-line reason) before keying the cache
-    path = windows_cache_path(source, hop)
+    path = windows_cache_path(source, hop, tilts)
     if use_cache and path.exists():
         try:
             with np.load(path) as data:
@@ -118,8 +137,11 @@ def load_windows(source: str | Path | None = None, *, hop: int = HOP, download: 
         except (OSError, ValueError, KeyError) + ARCHIVE_ERRORS as exc:
             raise DatasetError(f"{path}: corrupt feature cache ({type(exc).__name__}: {exc}); "
                                f"delete it to rebuild") from None
-    log(f"extracting features from the recordings (cache: {path})")
-    windows = build_windows(load_hapt(source, download=download), hop, quiet=quiet)
+    log(f"extracting features from the recordings{' (' + tilts.describe() + ')' if tilts else ''} (cache: {path})")
+    recordings = load_hapt(source, download=download)
+    if tilts is not None:
+        recordings = tilted_recordings(recordings, tilts)
+    windows = build_windows(recordings, hop, quiet=quiet)
     buf = io.BytesIO()
     np.savez(buf, X=windows.X, y=windows.y, subject=windows.subject, experiment=windows.experiment,
              start=windows.start)

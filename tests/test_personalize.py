@@ -452,9 +452,10 @@ def test_har_update_small_added_set(tmp_path, hapt_recordings, capsys):
                  "--tolerance", "0.05", *pocket]) == 0
     meta = ActivityModel(out).metadata
     assert meta["parent_model_sha256"] == hashlib.sha256(bundled_model_path().read_bytes()).hexdigest()
-    # Refitted with the base's own recipe (turned pocket trials, borrowed LAYING, gate temperature).
+    # Refitted with the base's own recipe (augmented trials, borrowed LAYING, gate temperature).
     base_recipe = ActivityModel(bundled_model_path()).metadata["recipe"]
     assert meta["recipe"] == base_recipe and "gate_temperature" in json.loads(base_recipe)
+    assert meta["augmentation"] == ActivityModel(bundled_model_path()).metadata["augmentation"]
     assert meta["model"].startswith(ActivityModel(bundled_model_path()).metadata["hyperparameters"])
     scores = json.loads(meta["heldout_update_scores"])
     assert scores["waist"]["before"] - scores["waist"]["after"] <= 0.05
@@ -478,3 +479,16 @@ def test_update_reads_a_recipe_back_as_the_estimator_parameters():
     assert got == {"head_data": ((0,), (1, 2)), "borrowed": ((), (6,)), "gate_placements": (0, 1), "gate_C": 0.1,
                    "gate_temperature": 16.0, "head_C": (0.3, 0.1)}
     assert _recipe(None) is None and _recipe("") is None
+
+
+def test_update_refits_with_the_augmentation_the_base_was_trained_with():
+    from har.model.augment import Augmentation, Tilts
+    from har.model.update import recipe_augmentation
+
+    recipe = {"head_data": ((0, 3), (1, 2))}
+    aug = Augmentation(waist=Tilts(10.0, 30.0, 1, seed=1), pocket=Tilts(20.0, 45.0, 2, seed=2), pocket_turned=True)
+    assert recipe_augmentation({"augmentation": aug.to_json()}, recipe) == aug
+    # Gated models from before tilting stored no augmentation: their pocket head learnt the turned trials.
+    assert recipe_augmentation({}, {"head_data": ((0,), (1, 2))}) == Augmentation(pocket_turned=True)
+    assert recipe_augmentation({}, {"head_data": ((0,), (0, 1))}) is None
+    assert recipe_augmentation({}, None) is None

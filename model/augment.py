@@ -43,12 +43,19 @@ def rotate(acc: np.ndarray, gyro: np.ndarray, rotation: np.ndarray) -> tuple[np.
 @dataclass(frozen=True)
 class Tilts:
     """``copies`` rotations of each recording by an angle drawn uniformly from [min_deg, max_deg]
-    degrees about an axis drawn uniformly from the sphere."""
+    degrees about an axis drawn uniformly from the sphere, or, with ``axis``, about that device axis
+    (either way round).
+
+    ``activity``: only that activity's windows are kept (e.g. LAYING rolled about the body's long axis:
+    lying on the back, on either side or on the front).
+    """
 
     min_deg: float
     max_deg: float
     copies: int
     seed: int = 0
+    axis: tuple[float, float, float] | None = None
+    activity: int | None = None
 
     def __post_init__(self):
         if not 0 <= self.min_deg <= self.max_deg <= 180:
@@ -56,25 +63,40 @@ class Tilts:
                              f"{self.min_deg}, {self.max_deg}")
         if self.copies < 1:
             raise ValueError(f"tilt copies must be >= 1, got {self.copies}")
+        if self.axis is not None:
+            norm = float(np.linalg.norm(self.axis)) if len(self.axis) == 3 else 0.0
+            if not np.isclose(norm, 1.0):
+                raise ValueError(f"tilt axis must be a unit 3-vector, got {self.axis}")
+            object.__setattr__(self, "axis", tuple(float(v) for v in self.axis))
 
     def rotations(self, index: int) -> np.ndarray:
         """(copies, 3, 3) rotations of recording number ``index``."""
         rng = np.random.default_rng([self.seed, index])
         out = np.empty((self.copies, 3, 3))
         for c in range(self.copies):
-            axis = rng.standard_normal(3)
-            axis /= np.linalg.norm(axis)
+            if self.axis is None:
+                axis = rng.standard_normal(3)
+                axis /= np.linalg.norm(axis)
+            else:
+                axis = np.asarray(self.axis) * rng.choice((-1.0, 1.0))
             out[c] = rotation_matrix(axis, np.deg2rad(rng.uniform(self.min_deg, self.max_deg)))
         return out
 
     @property
     def tag(self) -> str:
         """Short name for cache files."""
-        return f"tilt{self.min_deg:g}-{self.max_deg:g}x{self.copies}s{self.seed}"
+        about = "" if self.axis is None else "a" + "_".join(f"{v:g}" for v in self.axis)
+        return f"tilt{self.min_deg:g}-{self.max_deg:g}x{self.copies}s{self.seed}{about}"
+
+    def keep(self, y: np.ndarray) -> np.ndarray:
+        """Mask of the window labels ``y`` this augmentation keeps."""
+        return np.ones(len(y), bool) if self.activity is None else np.asarray(y) == self.activity
 
     def describe(self) -> str:
+        about = "random axes" if self.axis is None else f"the device axis ({', '.join(f'{v:g}' for v in self.axis)})"
+        what = "" if self.activity is None else f" (activity {self.activity} only)"
         return (f"{self.copies} cop{'y' if self.copies == 1 else 'ies'} tilted {self.min_deg:g}-{self.max_deg:g} "
-                f"degrees about random axes")
+                f"degrees about {about}{what}")
 
 
 @dataclass(frozen=True)
@@ -85,6 +107,9 @@ class Augmentation:
     ----------
     waist : Tilts or None
         Tilted copies of the waist recordings, for the waist head.
+    waist_lying : Tilts or None
+        Copies of the waist recordings' lying windows rolled about the body's long axis (the waist
+        phone's x axis), for the waist head and whichever head borrows LAYING.
     pocket : Tilts or None
         Tilted copies of the pocket trials, for the pocket head.
     pocket_turned : bool
@@ -94,6 +119,7 @@ class Augmentation:
     waist: Tilts | None = None
     pocket: Tilts | None = None
     pocket_turned: bool = False
+    waist_lying: Tilts | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -104,14 +130,20 @@ class Augmentation:
         if not text:
             return cls()
         d = json.loads(text)
-        return cls(waist=Tilts(**d["waist"]) if d.get("waist") else None,
-                   pocket=Tilts(**d["pocket"]) if d.get("pocket") else None,
-                   pocket_turned=bool(d.get("pocket_turned", False)))
+
+        def tilts(key):
+            v = d.get(key)
+            return Tilts(**{**v, "axis": tuple(v["axis"]) if v.get("axis") else None}) if v else None
+
+        return cls(waist=tilts("waist"), pocket=tilts("pocket"), pocket_turned=bool(d.get("pocket_turned", False)),
+                   waist_lying=tilts("waist_lying"))
 
     def describe(self) -> str:
         parts = []
         if self.waist:
             parts.append(f"waist recordings: {self.waist.describe()}")
+        if self.waist_lying:
+            parts.append(f"waist lying windows: {self.waist_lying.describe()}")
         if self.pocket_turned:
             parts.append("pocket trials: turned 180 degrees about the phone's y axis")
         if self.pocket:

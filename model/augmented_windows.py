@@ -29,7 +29,7 @@ def augmented_windows(augmentation: Augmentation, *, hop: int, hapt_source: str 
     hop : int
         Samples between window starts.
     hapt_source : path, optional
-        HAPT recordings (default: the cached sdist); used when ``augmentation.waist`` and ``waist``.
+        HAPT recordings (default: the cached sdist); used when ``waist``.
     motionsense : path, optional
         MotionSense folder; without it, no pocket rows.
     waist : bool
@@ -41,17 +41,23 @@ def augmented_windows(augmentation: Augmentation, *, hop: int, hapt_source: str 
         ``WAIST_AUGMENTED`` and/or ``POCKET_AUGMENTED`` -> WindowSet; held-out subjects never appear.
     """
     out = {}
-    if augmentation.waist is not None and waist:
-        out[WAIST_AUGMENTED] = load_windows(hapt_source, hop=hop, tilts=augmentation.waist, log=log,
-                                            quiet=True).labelled()
+    if waist:
+        tilted = []
+        for tilts in (augmentation.waist, augmentation.waist_lying):
+            if tilts is not None:
+                w = load_windows(hapt_source, hop=hop, tilts=tilts, log=log, quiet=True).labelled()
+                tilted.append(w.select(tilts.keep(w.y)))
+        if tilted:
+            out[WAIST_AUGMENTED] = concatenate(tilted)
     if motionsense is not None:
         pocket = []
         if augmentation.pocket_turned:
             pocket.append(split_subjects(load_motionsense_windows(motionsense, hop=hop, turned=True,
                                                                   log=log).labelled())[0])
         if augmentation.pocket is not None:
-            pocket.append(split_subjects(load_motionsense_windows(motionsense, hop=hop, tilts=augmentation.pocket,
-                                                                  log=log).labelled())[0])
+            w = split_subjects(load_motionsense_windows(motionsense, hop=hop, tilts=augmentation.pocket,
+                                                        log=log).labelled())[0]
+            pocket.append(w.select(augmentation.pocket.keep(w.y)))
         if pocket:
             out[POCKET_AUGMENTED] = concatenate(pocket)
     return out

@@ -8,6 +8,7 @@ are printed on one line; anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
@@ -294,7 +295,6 @@ def train_placements(args, dense: WindowSet, regular: WindowSet, test: WindowSet
     from .evaluate import confusion_text, evaluate, write_placements_report
     from .export import export_onnx
     from .motionsense import HANDLING_S, HELDOUT_SUBJECTS, TRAIN_SUBJECTS as POCKET_TRAIN
-    from .augment import Augmentation
     from .augmented_windows import augmented_windows
     from .train import (PLACEMENT_AUGMENTATION, PLACEMENT_GRID, PLACEMENT_NAMES, TRAIN_HOP, describe_placements,
                         tune_and_fit_placements)
@@ -307,7 +307,7 @@ def train_placements(args, dense: WindowSet, regular: WindowSet, test: WindowSet
     # Published features have no raw recordings to tilt: the waist head then goes without.
     augmentation = PLACEMENT_AUGMENTATION
     if args.uci_features:
-        augmentation = Augmentation(None, augmentation.pocket, augmentation.pocket_turned)
+        augmentation = dataclasses.replace(augmentation, waist=None, waist_lying=None)
     augmented = augmented_windows(augmentation, hop=TRAIN_HOP, hapt_source=args.source,
                                   motionsense=args.motionsense)
     grid = PLACEMENT_GRID[:1] if args.quick else PLACEMENT_GRID

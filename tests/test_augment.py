@@ -50,8 +50,23 @@ def test_bad_tilts_are_refused(args):
         Tilts(*args)
 
 
+def test_rolls_about_a_device_axis_keep_that_axis_and_one_activity():
+    roll = Tilts(0.0, 180.0, copies=50, seed=3, axis=(1.0, 0.0, 0.0), activity=6)
+    R = roll.rotations(5)
+    np.testing.assert_allclose(R @ np.array([1.0, 0, 0]), np.tile([1.0, 0, 0], (50, 1)), atol=1e-12)
+    # Either way round: lying on the back, on either side and on the front all occur.
+    ys = (R @ np.array([0.0, 1.0, 0]))[:, 1:]
+    quadrants = {(bool(a > 0), bool(b > 0)) for a, b in ys}
+    assert len(quadrants) == 4
+    np.testing.assert_array_equal(roll.keep(np.array([6, 5, 6, 0])), [True, False, True, False])
+    assert Tilts(5.0, 20.0, 1).keep(np.array([1, 0])).all()
+    with pytest.raises(ValueError, match="unit 3-vector"):
+        Tilts(0.0, 180.0, 1, axis=(1.0, 1.0, 0.0))
+
+
 def test_augmentation_round_trips_through_metadata_text():
-    aug = Augmentation(waist=Tilts(5.0, 20.0, 1, seed=1), pocket=Tilts(20.0, 45.0, 2, seed=2), pocket_turned=True)
+    aug = Augmentation(waist=Tilts(5.0, 20.0, 1, seed=1), pocket=Tilts(20.0, 45.0, 2, seed=2), pocket_turned=True,
+                       waist_lying=Tilts(0.0, 180.0, 3, seed=3, axis=(1.0, 0.0, 0.0), activity=6))
     assert Augmentation.from_json(aug.to_json()) == aug
     assert Augmentation.from_json(Augmentation(pocket_turned=True).to_json()) == Augmentation(pocket_turned=True)
     assert Augmentation.from_json(None) == Augmentation() and Augmentation.from_json("") == Augmentation()

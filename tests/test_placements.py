@@ -165,10 +165,10 @@ def test_bundled_model_holds_the_waist_and_learns_the_pocket_on_held_out_subject
     model = ActivityModel()
     waist_f1 = present_macro_f1(waist.y, model.predict(from_official_scale(waist.X))[0])
     pocket_f1 = present_macro_f1(pocket.y, model.predict(from_official_scale(pocket.X))[0])
-    # Floors just below the bundled model's own held-out scores (waist 0.9547, pocket 0.8759), which fall
+    # Floors just below the bundled model's own held-out scores (waist 0.9568, pocket 0.8900), which fall
     # short of the aims (0.96, 0.90); the waist-only model it replaced fails the pocket floor (0.30).
     assert waist_f1 >= 0.95, f"waist macro-F1 {waist_f1:.4f}"
-    assert pocket_f1 >= 0.87, f"pocket macro-F1 {pocket_f1:.4f}"
+    assert pocket_f1 >= 0.88, f"pocket macro-F1 {pocket_f1:.4f}"
 
 
 def test_augmented_rows_train_their_head_but_not_the_gate(waist_windows, pocket_windows):

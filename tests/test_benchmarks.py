@@ -49,3 +49,14 @@ def test_quick_run_measured_the_core_paths(quick_run):
     assert "onnxruntime" in engines
     stream = [r for r in s["scaling"]["rows"] if r["path"].startswith("streaming") and "skipped" not in r]
     assert stream and all(r["windows"] > 0 for r in stream)
+
+
+def test_engine_benchmark_runs_the_driver_in_a_process_without_the_feature_code():
+    # The peak-RSS child of bench_engine: the driver alone (numpy, onnxruntime, the engine's constants)
+    # against the Python engine; it refuses to report if scipy or the feature code was loaded.
+    sys.path.insert(0, str(REPO))
+    from benchmarks.bench_engine import peak_rss
+
+    got = peak_rss()
+    assert got["engine"]["windows"] > 200 and got["python"]["windows"] > 200
+    assert 0 < got["engine"]["peak_rss_mb"] < got["python"]["peak_rss_mb"]

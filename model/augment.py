@@ -86,7 +86,8 @@ class Tilts:
     def tag(self) -> str:
         """Short name for cache files."""
         about = "" if self.axis is None else "a" + "_".join(f"{v:g}" for v in self.axis)
-        return f"tilt{self.min_deg:g}-{self.max_deg:g}x{self.copies}s{self.seed}{about}"
+        only = "" if self.activity is None else f"-only{self.activity}"
+        return f"tilt{self.min_deg:g}-{self.max_deg:g}x{self.copies}s{self.seed}{about}{only}"
 
     def keep(self, y: np.ndarray) -> np.ndarray:
         """Mask of the window labels ``y`` this augmentation keeps."""

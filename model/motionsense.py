@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import re
 import zlib
 from dataclasses import dataclass
@@ -63,6 +62,8 @@ TRAIN_SUBJECTS = tuple(s for s in SUBJECTS if s not in HELDOUT_SUBJECTS)
 DUPLICATE_TRIALS = ("sub01_sit_13",)
 #: Pooled window sets give MotionSense subject n the id SUBJECT_OFFSET + n, apart from HAPT's 1..30.
 SUBJECT_OFFSET = 100
+#: The held-out subjects' ids in pooled window sets.
+HELDOUT_WINDOW_SUBJECTS = tuple(SUBJECT_OFFSET + s for s in HELDOUT_SUBJECTS)
 #: Seconds at each end of a trial spent putting the phone into the pocket or taking it out.
 HANDLING_S = 3.0
 
@@ -293,9 +294,7 @@ def _empty() -> WindowSet:
 
 def motionsense_windows(trials: list[Trial], hop: int = HOP, handling_s: float = HANDLING_S) -> WindowSet:
     """Windows of all ``trials`` (see :func:`trial_windows`), concatenated; experiment = trial position."""
-    parts = [trial_windows(t, hop, handling_s, i) for i, t in enumerate(trials)] or [_empty()]
-    return WindowSet(*(np.concatenate([getattr(p, f) for p in parts])
-                       for f in ("X", "y", "subject", "experiment", "start")))
+    return WindowSet.concatenate([trial_windows(t, hop, handling_s, i) for i, t in enumerate(trials)] or [_empty()])
 
 
 def _source_key(folder: Path) -> str:
@@ -307,7 +306,8 @@ def _source_key(folder: Path) -> str:
 
 
 def tilted_trials(trials: list[Trial], tilts: Tilts) -> list[Trial]:
-    """Each training-subject trial again, ``tilts.copies`` times, as a tilted phone records it.
+    """Each training-subject trial (of ``tilts.activity``, when set) again, ``tilts.copies`` times, as a
+    tilted phone records it.
 
     The rotation depends on the trial's key (a CRC-32 of it), not on the list's order.
     """
@@ -315,6 +315,8 @@ def tilted_trials(trials: list[Trial], tilts: Tilts) -> list[Trial]:
     for t in trials:
         if t.subject not in TRAIN_SUBJECTS:
             continue            # held out: never augmented, never trained on
+        if not tilts.keep(np.array([t.activity or NO_WINDOW_LABEL]))[0]:
+            continue
         for rotation in tilts.rotations(zlib.crc32(t.key.encode())):
             acc, gyro = rotate(t.acc, t.gyro, rotation)
             out.append(Trial(t.subject, t.code, t.number, acc, gyro))
@@ -349,11 +351,10 @@ def load_motionsense_windows(path, *, hop: int = HOP, handling_s: float = HANDLI
     cache = cache_dir() / (f"motionsense-f{FEATURES_VERSION}-{FEATURE_DIGEST}-{_source_key(folder)}"
                            f"-hop{hop}-edge{int(round(handling_s * SAMPLE_RATE_HZ))}{'-turned' if turned else ''}"
                            f"{'-train-' + tilts.tag if tilts else ''}.npz")
-    fields = ("X", "y", "subject", "experiment", "start")
     if use_cache and cache.exists():
         try:
             with np.load(cache) as data:
-                return WindowSet(*(data[f] for f in fields))
+                return WindowSet.from_npz(data)
         except (OSError, ValueError, KeyError) as exc:
             raise DatasetError(f"{cache}: corrupt feature cache ({exc}); delete it to rebuild") from None
     log(f"extracting MotionSense features (cache: {cache})")
@@ -363,13 +364,11 @@ def load_motionsense_windows(path, *, hop: int = HOP, handling_s: float = HANDLI
     if tilts is not None:
         trials = tilted_trials(trials, tilts)
     windows = motionsense_windows(trials, hop, handling_s)
-    buf = io.BytesIO()
-    np.savez(buf, **{f: getattr(windows, f) for f in fields})
-    atomic_write(cache, buf.getvalue())
+    atomic_write(cache, windows.npz_bytes())
     return windows
 
 
 def split_subjects(windows: WindowSet) -> tuple[WindowSet, WindowSet]:
     """(training subjects 1-16, held-out subjects 17-24) of MotionSense windows."""
-    held = np.isin(windows.subject, np.asarray(HELDOUT_SUBJECTS) + SUBJECT_OFFSET)
+    held = np.isin(windows.subject, HELDOUT_WINDOW_SUBJECTS)
     return windows.select(~held), windows.select(held)

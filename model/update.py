@@ -40,9 +40,7 @@ from har.runtime.files import atomic_write
 from har.runtime.tools.hapt import TEST_SUBJECTS
 
 from .augment import Augmentation
-from .motionsense import HELDOUT_SUBJECTS, SUBJECT_OFFSET
-
-HELD_OUT_POCKET = tuple(SUBJECT_OFFSET + s for s in HELDOUT_SUBJECTS)
+from .motionsense import HELDOUT_WINDOW_SUBJECTS
 
 DEFAULT_TOLERANCE = 0.01
 
@@ -101,10 +99,9 @@ def heldout_sets(args) -> dict:
     _, waist = load_windows(args.source).labelled().split()
     sets = {"waist": (waist.X, waist.y)}
     if args.motionsense:
-        from .motionsense import HELDOUT_SUBJECTS, load_motionsense, motionsense_windows
+        from .motionsense import load_motionsense_windows, split_subjects
 
-        trials = [t for t in load_motionsense(args.motionsense) if t.subject in HELDOUT_SUBJECTS]
-        pocket = motionsense_windows(trials).labelled()
+        _, pocket = split_subjects(load_motionsense_windows(args.motionsense).labelled())
         sets["pocket"] = (pocket.X, pocket.y)
     return sets
 
@@ -129,7 +126,7 @@ def training_set(args, every: int, augmentation: Augmentation | None = None):
         sets += [(w, p) for p, w in augmented_windows(augmentation, hop=TRAIN_HOP, hapt_source=args.source,
                                                       motionsense=args.motionsense).items()]
     subjects = np.concatenate([w.subject for w, _ in sets])
-    if np.isin(subjects, TEST_SUBJECTS).any() or np.isin(subjects, HELD_OUT_POCKET).any():
+    if np.isin(subjects, TEST_SUBJECTS).any() or np.isin(subjects, HELDOUT_WINDOW_SUBJECTS).any():
         raise AssertionError("held-out subjects in the training data")
     Xs = [w.X[::every] for w, _ in sets]
     return (np.vstack(Xs), np.concatenate([w.y[::every] for w, _ in sets]),

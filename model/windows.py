@@ -30,7 +30,6 @@ from har.runtime.tools.progress import iterate
 from .augment import Tilts, rotate
 
 
-
 @dataclass(frozen=True)
 class WindowSet:
     """Feature rows of windows.
@@ -51,11 +50,27 @@ class WindowSet:
     experiment: np.ndarray
     start: np.ndarray
 
+    FIELDS = ("X", "y", "subject", "experiment", "start")
+
     def __len__(self) -> int:
         return len(self.y)
 
     def select(self, mask: np.ndarray) -> "WindowSet":
-        return WindowSet(self.X[mask], self.y[mask], self.subject[mask], self.experiment[mask], self.start[mask])
+        return WindowSet(*(getattr(self, f)[mask] for f in self.FIELDS))
+
+    @classmethod
+    def concatenate(cls, parts: list["WindowSet"]) -> "WindowSet":
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in cls.FIELDS))
+
+    def npz_bytes(self) -> bytes:
+        """The set as an ``.npz`` file's bytes (for an atomic cache write)."""
+        buf = io.BytesIO()
+        np.savez(buf, **{f: getattr(self, f) for f in self.FIELDS})
+        return buf.getvalue()
+
+    @classmethod
+    def from_npz(cls, data) -> "WindowSet":
+        return cls(*(data[f] for f in cls.FIELDS))
 
     def labelled(self) -> "WindowSet":
         return self.select(self.y > 0)
@@ -66,20 +81,24 @@ class WindowSet:
         return self.select(~test), self.select(test)
 
 
-def recording_windows(rec: Recording, hop: int = HOP) -> WindowSet:
-    """Every window of one recording every ``hop`` samples from its start, on the official scale."""
-    starts, X = extract_recording(rec.acc, rec.gyro, regular_starts(rec.n_samples, hop))
+def recording_windows(rec: Recording, hop: int = HOP, keep=None) -> WindowSet:
+    """Every window of one recording every ``hop`` samples from its start, on the official scale.
+
+    ``keep``: a function of the windows' labels giving the mask of those to extract (default: all).
+    """
+    starts = regular_starts(rec.n_samples, hop)
+    if keep is not None:
+        starts = starts[keep(window_labels(rec.labels, starts))]
+    starts, X = extract_recording(rec.acc, rec.gyro, starts)
     n = len(starts)
     return WindowSet(to_official_scale(X), window_labels(rec.labels, starts),
                      np.full(n, rec.user), np.full(n, rec.experiment), starts)
 
 
-def build_windows(recordings: list[Recording], hop: int = HOP, *, quiet: bool = True) -> WindowSet:
-    """Windows of every recording; a progress bar on a terminal unless ``quiet``."""
-    parts = [recording_windows(r, hop) for r in iterate(recordings, "extracting features",
-                                                        unit="recordings", quiet=quiet)]
-    return WindowSet(*(np.concatenate([getattr(p, f) for p in parts])
-                       for f in ("X", "y", "subject", "experiment", "start")))
+def build_windows(recordings: list[Recording], hop: int = HOP, *, quiet: bool = True, keep=None) -> WindowSet:
+    """Windows of every recording (those ``keep`` keeps); a progress bar on a terminal unless ``quiet``."""
+    return WindowSet.concatenate([recording_windows(r, hop, keep) for r in iterate(
+        recordings, "extracting features", unit="recordings", quiet=quiet)])
 
 
 def _source_key(source: Path | None) -> str:
@@ -125,7 +144,8 @@ def load_windows(source: str | Path | None = None, *, hop: int = HOP, download: 
 
     The cache is keyed on the feature code (version, digest) and on the content of the source
     (a hash of its bytes). Extraction shows a progress bar on a terminal unless ``quiet``.
-    With ``tilts``: the training subjects' recordings tilted instead (see :func:`tilted_recordings`).
+    With ``tilts``: the training subjects' recordings tilted instead (see :func:`tilted_recordings`), only
+    the windows of ``tilts.activity`` when it is set.
     """
     if source is None and not sdist_path().exists():
         load_hapt(download=download)        # fetch (or raise a one-line reason) before keying the cache
@@ -133,7 +153,7 @@ def load_windows(source: str | Path | None = None, *, hop: int = HOP, download: 
     if use_cache and path.exists():
         try:
             with np.load(path) as data:
-                return WindowSet(*(data[f] for f in ("X", "y", "subject", "experiment", "start")))
+                return WindowSet.from_npz(data)
         except (OSError, ValueError, KeyError) + ARCHIVE_ERRORS as exc:
             raise DatasetError(f"{path}: corrupt feature cache ({type(exc).__name__}: {exc}); "
                                f"delete it to rebuild") from None
@@ -141,9 +161,6 @@ def load_windows(source: str | Path | None = None, *, hop: int = HOP, download: 
     recordings = load_hapt(source, download=download)
     if tilts is not None:
         recordings = tilted_recordings(recordings, tilts)
-    windows = build_windows(recordings, hop, quiet=quiet)
-    buf = io.BytesIO()
-    np.savez(buf, X=windows.X, y=windows.y, subject=windows.subject, experiment=windows.experiment,
-             start=windows.start)
-    atomic_write(path, buf.getvalue())
+    windows = build_windows(recordings, hop, quiet=quiet, keep=tilts.keep if tilts is not None else None)
+    atomic_write(path, windows.npz_bytes())
     return windows

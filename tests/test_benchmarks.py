@@ -60,3 +60,18 @@ def test_engine_benchmark_runs_the_driver_in_a_process_without_the_feature_code(
     got = peak_rss()
     assert got["engine"]["windows"] > 200 and got["python"]["windows"] > 200
     assert 0 < got["engine"]["peak_rss_mb"] < got["python"]["peak_rss_mb"]
+
+
+def test_engine_benchmark_times_exactly_the_graphs_selection_nodes():
+    # The floor the 256-stream target is judged against: the shipped graph's TopK nodes, cut out with
+    # the tensors they receive. selection_floor refuses to report if their outputs are not runs of the
+    # sorted inputs (the wrong nodes, or the wrong tensors fed).
+    sys.path.insert(0, str(REPO))
+    from benchmarks.bench_engine import _sample, selection_floor
+
+    acc, gyro = _sample()
+    got = selection_floor(acc, gyro, 1, streams=8)
+    assert got["topk_nodes"] >= 1
+    assert got["shapes"] and all(shape[0] == 8 for shape in got["shapes"])
+    assert 0 < got["selection_ms"] < got["graph_ms"]
+    assert got["budget_ms"] == pytest.approx(got["numpy_ms"] / 2)

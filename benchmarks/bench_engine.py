@@ -427,9 +427,9 @@ def render(res: dict, command: str) -> str:
             "",
             "The IQR features need four order statistics of each of 33 series per window "
             f"(tensors {' and '.join(str(tuple(x)) for x in f['shapes'])}). `TopK` is the only selection operator "
-            f"of the default ONNX domain; here are the engine's own {f['topk_nodes']} TopK nodes, alone, on the tensors "
-            "they receive in steady state, beside the whole call and the budget the target sets (half the numpy "
-            "batch time for as many windows). Thread CPU time, medians, interleaved.",
+            f"of the default ONNX domain; here are the engine's own {f['topk_nodes']} TopK nodes, alone, on the "
+            "tensors they receive in steady state, beside the whole call and the budget the target sets (half "
+            "the numpy batch time for as many windows). Thread CPU time, medians, interleaved.",
             "",
             "| whole graph call ms | its TopK nodes alone ms | numpy batch, same windows ms | target budget ms "
             "| TopK / budget | `np.sort` of the same tensors ms |",

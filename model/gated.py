@@ -53,8 +53,8 @@ class PlacementGatedClassifier(ClassifierMixin, BaseEstimator):
         phone lying down that the gate takes for a pocketed phone) still counts.
     head_C : float or sequence of float
         Inverse L2 strength of each head.
-    class_weight : dict, "balanced" or None
-        Class weights of the heads.
+    class_weight : dict, "balanced" or None, or a list of them
+        Class weights of the heads (a list: one per head).
     seed : int
 
     Attributes
@@ -117,11 +117,15 @@ class PlacementGatedClassifier(ClassifierMixin, BaseEstimator):
                 gate = self.gate_[-1]
                 gate.coef_ = gate.coef_ / self.gate_temperature
                 gate.intercept_ = gate.intercept_ / self.gate_temperature
+            weights = (list(self.class_weight) if isinstance(self.class_weight, (list, tuple))
+                       else [self.class_weight] * len(heads_of))
+            if len(weights) != len(heads_of):
+                raise ValueError(f"class_weight has {len(weights)} entries for {len(heads_of)} heads")
             self.heads_ = []
-            for places, C, extra in zip(heads_of, head_C, borrowed):
+            for places, C, extra, weight in zip(heads_of, head_C, borrowed, weights):
                 rows = np.isin(placement, places) | np.isin(y, extra)
                 kw = {} if sample_weight is None else {"clf__sample_weight": np.asarray(sample_weight)[rows]}
-                self.heads_.append(logistic_pipeline(C, self.class_weight, self.seed).fit(X[rows], y[rows], **kw))
+                self.heads_.append(logistic_pipeline(C, weight, self.seed).fit(X[rows], y[rows], **kw))
         classes = [tuple(h.classes_) for h in self.heads_]
         if len(set(classes)) != 1:
             raise ValueError(f"every head needs every class; the heads saw {classes}")

@@ -94,6 +94,23 @@ def test_a_placement_without_a_head_or_a_head_missing_a_class_is_refused(waist_w
         PlacementGatedClassifier(head_data=((WAIST,), (POCKET,))).fit(X, y, placement=placement)
 
 
+def test_each_head_takes_its_own_class_weights(waist_windows, pocket_windows):
+    (Xw, yw), (Xp, yp) = waist_windows, pocket_windows
+    X, y = np.vstack([Xw, Xp]), np.r_[yw, yp]
+    placement = np.r_[np.full(len(yw), WAIST), np.full(len(yp), POCKET)]
+    params = dict(head_data=((WAIST,), (WAIST, POCKET)), head_C=0.3)
+    mixed = PlacementGatedClassifier(class_weight=[None, "balanced"], **params).fit(X, y, placement=placement)
+    assert [h[-1].class_weight for h in mixed.heads_] == [None, "balanced"]
+    both = PlacementGatedClassifier(class_weight="balanced", **params).fit(X, y, placement=placement)
+    plain = PlacementGatedClassifier(class_weight=None, **params).fit(X, y, placement=placement)
+    # Same rows, same C: a head's weights decide its coefficients, and nothing else does.
+    np.testing.assert_allclose(mixed.heads_[0][-1].coef_, plain.heads_[0][-1].coef_)
+    np.testing.assert_allclose(mixed.heads_[1][-1].coef_, both.heads_[1][-1].coef_)
+    assert not np.allclose(mixed.heads_[1][-1].coef_, plain.heads_[1][-1].coef_)
+    with pytest.raises(ValueError, match="class_weight has 3 entries for 2 heads"):
+        PlacementGatedClassifier(class_weight=[None, None, None], **params).fit(X, y, placement=placement)
+
+
 def _write_tiny_motionsense(root, ms_trials, n=800):
     """Published layout: subject 3 (training) and 20 (held out), six activities, n samples each."""
     for s in (3, 20):
@@ -165,10 +182,10 @@ def test_bundled_model_holds_the_waist_and_learns_the_pocket_on_held_out_subject
     model = ActivityModel()
     waist_f1 = present_macro_f1(waist.y, model.predict(from_official_scale(waist.X))[0])
     pocket_f1 = present_macro_f1(pocket.y, model.predict(from_official_scale(pocket.X))[0])
-    # Floors just below the bundled model's own held-out scores (waist 0.9568, pocket 0.8900), which fall
-    # short of the aims (0.96, 0.90); the waist-only model it replaced fails the pocket floor (0.30).
+    # The pocket goal (0.90) the bundled model meets (0.9028); for the waist, a floor just below its own
+    # score (0.9561), short of the goal (0.96). The waist-only model fails the pocket floor (0.30).
     assert waist_f1 >= 0.95, f"waist macro-F1 {waist_f1:.4f}"
-    assert pocket_f1 >= 0.88, f"pocket macro-F1 {pocket_f1:.4f}"
+    assert pocket_f1 >= 0.90, f"pocket macro-F1 {pocket_f1:.4f}"
 
 
 def test_augmented_rows_train_their_head_but_not_the_gate(waist_windows, pocket_windows):

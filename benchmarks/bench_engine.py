@@ -118,6 +118,21 @@ def one_stream(acc, gyro, repeats: int, engine=ENGINE, before=None) -> dict:
     return out
 
 
+def _numpy_batch_path(acc, gyro):
+    """(run, windows): the Python engine's fastest path, features of a whole recording then the
+    bundled classifier, as a function to time, and the number of windows one run yields."""
+    from har.features import extract_recording, to_official_scale
+    from har.runtime.model import load_model
+
+    model = load_model()
+
+    def run():
+        starts, X = extract_recording(acc, gyro)
+        model.predict(np.nan_to_num(to_official_scale(X)))
+
+    return run, len(extract_recording(acc, gyro)[0])
+
+
 def many_streams(acc, gyro, repeats: int, engine=ENGINE, before=None) -> dict:
     """Windows/s of one graph call with B streams against the numpy batch path, interleaved.
 
@@ -126,16 +141,11 @@ def many_streams(acc, gyro, repeats: int, engine=ENGINE, before=None) -> dict:
     kept (onnxruntime with one intra-op thread and numpy with one BLAS thread run on the calling
     thread): CPU time is what other processes on the machine cannot inflate.
     """
-    from har.features import extract_recording, to_official_scale
     from har.runtime.engine import EngineSession
     from har.runtime.model import load_model
 
     model = load_model()
-    numpy_windows = len(extract_recording(acc, gyro)[0])
-
-    def numpy_batch():
-        starts, X = extract_recording(acc, gyro)
-        model.predict(np.nan_to_num(to_official_scale(X)))
+    numpy_batch, numpy_windows = _numpy_batch_path(acc, gyro)
 
     # The live Python alternative for many streams: one Recognizer per stream, one block each.
     from har.runtime import Recognizer
@@ -244,8 +254,6 @@ def selection_floor(acc, gyro, repeats: int, engine=ENGINE, streams: int = 256) 
     number of windows (the budget is half of it) and numpy's sort of the same tensors.
     """
     import onnxruntime as ort
-    from har.features import extract_recording, to_official_scale
-    from har.runtime.model import load_model
 
     exposed, selection, names, n_topk = _selection_graphs(engine)
     options = ort.SessionOptions()
@@ -257,10 +265,11 @@ def selection_floor(acc, gyro, repeats: int, engine=ENGINE, streams: int = 256) 
     offsets = (np.arange(streams) * 7) % (n_blocks - 5)
     state_size = int(full.get_modelmeta().custom_metadata_map["state_size"])
     state = np.zeros((streams, state_size), np.float32)
+    state_out = [o.name for o in full.get_outputs()].index("state_out")
     for k in range(5):
         block = np.stack([raw[(o + k) * 64:(o + k + 1) * 64] for o in offsets])
         got = full.run(None, {"samples": block, "state": state})
-        state = got[4]
+        state = got[state_out]
     feeds = dict(zip(names, got[-len(names):]))
     if not all(np.isfinite(v).all() for v in feeds.values()):
         raise SystemExit("bench_engine: the selection inputs are not finite in steady state")
@@ -271,12 +280,7 @@ def selection_floor(acc, gyro, repeats: int, engine=ENGINE, streams: int = 256) 
         if not any(np.array_equal(out[..., ::-1], r[..., j:j + k2]) for r in ranked
                    for j in range(r.shape[-1] - k2 + 1)):
             raise SystemExit("bench_engine: the extracted TopK nodes do not select order statistics")
-    model = load_model()
-    numpy_windows = len(extract_recording(acc, gyro)[0])
-
-    def numpy_batch():
-        starts, X = extract_recording(acc, gyro)
-        model.predict(np.nan_to_num(to_official_scale(X)))
+    numpy_batch, numpy_windows = _numpy_batch_path(acc, gyro)
 
     def numpy_sort():
         for v in feeds.values():

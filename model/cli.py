@@ -23,7 +23,7 @@ import numpy as np
 from har.features import FEATURE_NAMES, HarError, from_official_scale
 from har.features.contract import MODEL_CLASS_IDS
 
-from har.runtime.tools import personalize_cmd
+from har.runtime.tools import personalize_cmd, pin_cmd
 from har.runtime.tools import predict as predict_cmd
 from har.runtime.tools import web as web_cmd
 from har.runtime.tools.hapt import TEST_SUBJECTS, TRAIN_SUBJECTS, DatasetError, fetch_sdist, sdist_path
@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict_cmd.add_parser(sub)
     web_cmd.add_parser(sub)
     personalize_cmd.add_parser(sub)
+    pin_cmd.add_parser(sub)
     from . import update
     update.add_parser(sub)
     return parser
@@ -108,6 +109,8 @@ def run(args) -> int:
         return web_cmd.run(args)
     if args.command == "personalize":
         return personalize_cmd.run(args)
+    if args.command == "pin":
+        return pin_cmd.run(args)
     if args.command == "update":
         from . import update
         return update.run(args)
@@ -282,11 +285,29 @@ def pocket_windows(path: Path, hop: int) -> tuple[WindowSet, WindowSet]:
     return split_subjects(load_motionsense_windows(path, hop=hop).labelled())
 
 
-def _pocket_evaluation(test: WindowSet, labels: np.ndarray, class_ids):
+def _pocket_evaluation(test: WindowSet, labels: np.ndarray, class_ids, routing=None):
     from .evaluate import evaluate
     from .motionsense import SUBJECT_OFFSET
 
-    return evaluate(test.y, labels, test.subject - SUBJECT_OFFSET, class_ids)
+    return evaluate(test.y, labels, test.subject - SUBJECT_OFFSET, class_ids, routing)
+
+
+def _routing(gate_weights, home: int, test: WindowSet, labels: np.ndarray, class_ids, placements):
+    """The gate's routing of ``test`` (None for a model without a gate)."""
+    from .evaluate import gate_routing
+
+    if gate_weights is None:
+        return None
+    return gate_routing(gate_weights, home, test.y, labels, class_ids, placements)
+
+
+def _file_gate_weights(path: Path, X_raw: np.ndarray):
+    """(n, H) gate weights of the model file's placement gate on raw feature rows; None without a gate."""
+    from har.runtime.finetune import softmax
+    from har.runtime.linear_onnx import GatedModel, parse_any
+
+    parsed = parse_any(Path(path).read_bytes(), str(path))
+    return softmax(parsed.gate.logits(X_raw)) if isinstance(parsed, GatedModel) else None
 
 
 def train_placements(args, dense: WindowSet, regular: WindowSet, test: WindowSet | None, data_desc: str,
@@ -296,8 +317,8 @@ def train_placements(args, dense: WindowSet, regular: WindowSet, test: WindowSet
     from .export import export_onnx
     from .motionsense import HANDLING_S, HELDOUT_SUBJECTS, TRAIN_SUBJECTS as POCKET_TRAIN
     from .augmented_windows import augmented_windows
-    from .train import (PLACEMENT_AUGMENTATION, PLACEMENT_GRID, PLACEMENT_NAMES, TRAIN_HOP, describe_placements,
-                        tune_and_fit_placements)
+    from .train import (PLACEMENT_AUGMENTATION, PLACEMENT_GRID, PLACEMENT_NAMES, POCKET, TRAIN_HOP, WAIST,
+                        describe_placements, tune_and_fit_placements)
 
     pocket_dense, _ = pocket_windows(args.motionsense, TRAIN_HOP)
     pocket_regular, pocket_test = pocket_windows(args.motionsense, 64)
@@ -319,11 +340,16 @@ def train_placements(args, dense: WindowSet, regular: WindowSet, test: WindowSet
                    f"fitted on windows every {TRAIN_HOP} samples ({len(pocket_dense)}). "
                    f"Augmented head rows ({sum(len(w) for w in augmented.values())}): {augmentation.describe()}")
     evaluations = {}
+    placements = [PLACEMENT_NAMES[p] for p in sorted(PLACEMENT_NAMES)]
+    gated = model.pipeline
     if test is not None and len(test):
-        evaluations[WAIST_SET] = evaluate(test.y, model.pipeline.predict(test.X), test.subject)
+        labels = gated.predict(test.X)
+        evaluations[WAIST_SET] = evaluate(test.y, labels, test.subject, gated.classes_, _routing(
+            gated.gate_proba(test.X), WAIST, test, labels, gated.classes_, placements))
     if len(pocket_test):
-        evaluations[POCKET_SET] = _pocket_evaluation(pocket_test, model.pipeline.predict(pocket_test.X),
-                                                     model.pipeline.classes_)
+        labels = gated.predict(pocket_test.X)
+        evaluations[POCKET_SET] = _pocket_evaluation(pocket_test, labels, gated.classes_, _routing(
+            gated.gate_proba(pocket_test.X), POCKET, pocket_test, labels, gated.classes_, placements))
     metrics = {}
     for key, name in (("waist", WAIST_SET), ("pocket", POCKET_SET)):
         if name in evaluations:
@@ -345,7 +371,7 @@ def train_placements(args, dense: WindowSet, regular: WindowSet, test: WindowSet
         "cv_waist_macro_f1": None if np.isnan(best.waist) else round(best.waist, 5),
         "cv_pocket_macro_f1": None if np.isnan(best.pocket) else round(best.pocket, 5),
         "training_data": f"{data_desc}. {pocket_desc}",
-        "placements": [PLACEMENT_NAMES[p] for p in sorted(PLACEMENT_NAMES)],
+        "placements": placements,
         "heldout_pocket_subjects": f"MotionSense {HELDOUT_SUBJECTS[0]}-{HELDOUT_SUBJECTS[-1]}",
         "seed": args.seed,
         "limits": "waist-worn phone (UCI HAR) or phone in a front trouser pocket (MotionSense), 50 Hz, acc in g "
@@ -396,16 +422,27 @@ def evaluate_cmd(args) -> int:
     if args.motionsense:
         from .evaluate import placements_report_text, write_placements_report
 
+        from .train import PLACEMENT_NAMES, POCKET, WAIST
+
         _, pocket_test = pocket_windows(args.motionsense, 64)
         if not len(pocket_test):
             raise DatasetError(f"{args.motionsense}: no labelled windows of MotionSense held-out subjects")
+        placements = json.loads(model.metadata.get("placements", "null")) or [
+            PLACEMENT_NAMES[p] for p in sorted(PLACEMENT_NAMES)]
+        pocket_labels = model.predict(from_official_scale(pocket_test.X))[0]
+        ev = dataclasses.replace(ev, routing=_routing(
+            _file_gate_weights(model.path, from_official_scale(test.X)), WAIST, test, labels, model.class_ids,
+            placements))
         evaluations = {WAIST_SET: ev,
-                       POCKET_SET: _pocket_evaluation(pocket_test, model.predict(from_official_scale(pocket_test.X))[0],
-                                                       model.class_ids)}
+                       POCKET_SET: _pocket_evaluation(pocket_test, pocket_labels, model.class_ids, _routing(
+                           _file_gate_weights(model.path, from_official_scale(pocket_test.X)), POCKET, pocket_test,
+                           pocket_labels, model.class_ids, placements))}
         print(placements_report_text(evaluations, context=f"Model: {model.path}"))
+        trained = model.metadata.get("training_data")
         paths = write_placements_report(evaluations, folder / Path(model.path).name,
-                                        context=f"Model `{Path(model.path).name}` "
-                                                f"({model.metadata.get('hyperparameters', '?')}).")
+                                        context=f"Model `{Path(model.path).name}`: "
+                                                f"{model.metadata.get('hyperparameters', '?')}."
+                                                + (f" Trained on {trained}." if trained else ""))
         print("report: " + ", ".join(str(p) for p in paths))
         print(json.dumps({key: {"accuracy": round(e.accuracy, 5), "macro_f1": round(e.macro_f1, 5)}
                           for key, e in zip(("waist", "pocket"), evaluations.values())}))

@@ -31,8 +31,10 @@ class Evaluation:
     support: np.ndarray
     confusion: np.ndarray        # (n_classes, n_classes): rows true, columns predicted
     per_subject: dict[int, tuple[float, int]]   # subject -> (accuracy, windows)
+    routing: "Routing | None" = None             # a placement-gated model's gate, on this placement's windows
 
     def to_dict(self) -> dict:
+        routing = {} if self.routing is None else {"routing": self.routing.to_dict()}
         return {
             "accuracy": self.accuracy, "macro_f1": self.macro_f1,
             "per_class": {LABEL_NAMES[c]: {"precision": float(p), "recall": float(r), "f1": float(f),
@@ -41,10 +43,83 @@ class Evaluation:
                                                    self.support)},
             "per_subject_accuracy": {str(s): a for s, (a, _) in self.per_subject.items()},
             "confusion": self.confusion.tolist(),
+            **routing,
         }
 
 
-def evaluate(y_true, y_pred, subjects, class_ids=MODEL_CLASS_IDS) -> Evaluation:
+@dataclass(frozen=True)
+class Routing:
+    """Where a placement gate sent one placement's windows, per true class.
+
+    A window is "sent away" when the gate weighs another placement's head most. Still windows are where
+    that happens: a waist phone lying on its side points gravity along the phone's y axis, as a
+    standing person's pocketed phone does, and the gate has only the window to go on.
+
+    Attributes
+    ----------
+    windows, away, wrong_away, wrong_kept : ndarray, shape (n_classes,), int
+        Per true class: windows, windows sent away, wrong labels among those sent away, wrong labels among
+        the others.
+    """
+
+    class_ids: tuple[int, ...]
+    home: str
+    windows: np.ndarray
+    away: np.ndarray
+    wrong_away: np.ndarray
+    wrong_kept: np.ndarray
+
+    def to_dict(self) -> dict:
+        return {"home_head": self.home,
+                "per_class": {LABEL_NAMES[c]: {"windows": int(n), "sent_away": int(a), "wrong_sent_away": int(wa),
+                                               "wrong_kept": int(wk)}
+                              for c, n, a, wa, wk in zip(self.class_ids, self.windows, self.away, self.wrong_away,
+                                                         self.wrong_kept)}}
+
+
+def gate_routing(gate_weights, home: int, y_true, y_pred, class_ids=MODEL_CLASS_IDS,
+                 placements=None) -> Routing:
+    """Per class, how many windows of placement ``home`` the gate sent to another head, and the errors.
+
+    Parameters
+    ----------
+    gate_weights : ndarray, shape (n, H)
+        Each window's weight on each head (rows sum to 1).
+    home : int
+        The head of the windows' own placement.
+    y_true, y_pred : array of int, shape (n,)
+        Class ids.
+    placements : sequence of str, optional
+        Head names, for the report.
+    """
+    g = np.asarray(gate_weights)
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if g.ndim != 2 or len(g) != len(y_true) or not 0 <= home < g.shape[1]:
+        raise ValueError(f"gate weights of shape {g.shape} for {len(y_true)} windows and home head {home}")
+    away = np.argmax(g, axis=1) != home
+    wrong = y_true != y_pred
+
+    def per_class(mask):
+        return np.array([int(np.sum(mask & (y_true == c))) for c in class_ids])
+
+    return Routing(tuple(int(c) for c in class_ids), placements[home] if placements is not None else f"head {home}",
+                   per_class(np.ones(len(y_true), bool)), per_class(away), per_class(away & wrong),
+                   per_class(~away & wrong))
+
+
+def routing_text(routing: Routing) -> str:
+    """Markdown table of :class:`Routing`: the classes with windows only."""
+    lines = [f"Gate routing: windows the gate weighed most on a head other than the {routing.home} head.", "",
+             "| class | windows | sent to another head | wrong among them | wrong among the rest |",
+             "|---|---|---|---|---|"]
+    for c, n, a, wa, wk in zip(routing.class_ids, routing.windows, routing.away, routing.wrong_away,
+                               routing.wrong_kept):
+        if n:
+            lines.append(f"| {c} {LABEL_NAMES[c]} | {n} | {a} | {wa} | {wk} |")
+    return "\n".join(lines)
+
+
+def evaluate(y_true, y_pred, subjects, class_ids=MODEL_CLASS_IDS, routing: Routing | None = None) -> Evaluation:
     """Metrics of predicted class ids against true ones.
 
     Parameters
@@ -53,6 +128,8 @@ def evaluate(y_true, y_pred, subjects, class_ids=MODEL_CLASS_IDS) -> Evaluation:
         Class ids.
     subjects : array of int, shape (n,)
         The volunteer of each window, for per-subject accuracy.
+    routing : Routing, optional
+        The gate's routing of the same windows (a placement-gated model), carried into the report.
 
     Notes
     -----
@@ -78,7 +155,7 @@ def evaluate(y_true, y_pred, subjects, class_ids=MODEL_CLASS_IDS) -> Evaluation:
     # only measure the absence of the class, not the model.
     present = cm.sum(axis=1) > 0
     return Evaluation(tuple(int(c) for c in ids), float(tp.sum() / cm.sum()), float(f1[present].mean()),
-                      precision, recall, f1, cm.sum(axis=1), cm, per_subject)
+                      precision, recall, f1, cm.sum(axis=1), cm, per_subject, routing)
 
 
 def confusion_text(ev: Evaluation) -> str:
@@ -108,6 +185,8 @@ def report_text(ev: Evaluation, *, title: str = "Held-out evaluation", context: 
               "", "| subject | accuracy | windows |", "|---|---|---|"]
     for s, (a, n) in ev.per_subject.items():
         lines.append(f"| {s} | {a:.4f} | {n} |")
+    if ev.routing is not None:
+        lines += ["", routing_text(ev.routing)]
     return "\n".join(lines) + "\n"
 
 

@@ -140,6 +140,7 @@ def test_train_and_evaluate_report_waist_and_pocket(tmp_path, monkeypatch, sampl
     pocket = metrics["pocket: MotionSense subjects 17-24"]
     assert set(pocket["per_subject_accuracy"]) == {"20"}       # subject 3 trained, never scored
     assert pocket["per_class"]["LAYING"]["support"] == 0
+    _assert_routing_reported(report, metrics)
 
     rec = Recognizer(str(out))                                 # the runtime takes the gated graph
     preds = rec.push(acc[:1000], gyro[:1000]) + rec.flush()
@@ -149,6 +150,42 @@ def test_train_and_evaluate_report_waist_and_pocket(tmp_path, monkeypatch, sampl
     scores = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert set(scores) == {"waist", "pocket"} and scores["waist"]["accuracy"] > 0.9
     assert 0.0 <= scores["pocket"]["macro_f1"] <= 1.0
+    # har evaluate reads the gate out of the file: the same routing as har train's, which used the estimator.
+    _assert_routing_reported((tmp_path / "m" / "model.report.md").read_text(),
+                             json.loads((tmp_path / "m" / "model.metrics.json").read_text()), like=metrics)
+
+
+def _assert_routing_reported(report: str, metrics: dict, like: dict | None = None):
+    assert report.count("Gate routing: windows the gate weighed most on a head other than the") == 2
+    assert "than the waist (HAPT / UCI HAR) head" in report
+    for name, ev in metrics.items():
+        routing = ev["routing"]["per_class"]
+        for cls, r in routing.items():
+            assert r["windows"] == ev["per_class"][cls]["support"]
+            assert r["wrong_sent_away"] + r["wrong_kept"] == r["windows"] - ev["confusion"][
+                list(routing).index(cls)][list(routing).index(cls)]
+        if like is not None:
+            assert ev["routing"] == like[name]["routing"]
+
+
+def test_gate_routing_counts_windows_sent_to_another_head_and_their_errors():
+    from har.model.evaluate import gate_routing, routing_text
+
+    g = np.array([[0.9, 0.1], [0.2, 0.8], [0.4, 0.6], [1.0, 0.0], [0.7, 0.3]])
+    y = np.array([6, 6, 6, 4, 4])
+    p = np.array([6, 5, 6, 5, 4])
+    r = gate_routing(g, 0, y, p, class_ids=(4, 5, 6), placements=["waist", "pocket"])
+    assert r.windows.tolist() == [2, 0, 3]
+    assert r.away.tolist() == [0, 0, 2]              # two LAYING windows went to the pocket head...
+    assert r.wrong_away.tolist() == [0, 0, 1]        # ...one of them came out wrong
+    assert r.wrong_kept.tolist() == [1, 0, 0]
+    text = routing_text(r)
+    assert "than the waist head" in text and "| 6 LAYING | 3 | 2 | 1 | 0 |" in text
+    assert "STANDING" not in text                    # no windows of it: no row
+    home_pocket = gate_routing(g, 1, y, p, class_ids=(4, 5, 6))
+    assert home_pocket.away.tolist() == [2, 0, 1]
+    with pytest.raises(ValueError, match="gate weights of shape"):
+        gate_routing(g[:3], 0, y, p)
 
 
 def test_train_refuses_motionsense_without_training_subjects(tmp_path, monkeypatch, ms_trials, capsys):
@@ -186,6 +223,14 @@ def test_bundled_model_holds_the_waist_and_learns_the_pocket_on_held_out_subject
     # score (0.9561), short of the goal (0.96). The waist-only model fails the pocket floor (0.30).
     assert waist_f1 >= 0.95, f"waist macro-F1 {waist_f1:.4f}"
     assert pocket_f1 >= 0.90, f"pocket macro-F1 {pocket_f1:.4f}"
+    # Pinned to the waist (an app that knows where the phone is), the waist goal is met (0.9652): what
+    # the gate loses is LAYING windows it sends to the pocket head.
+    from har.runtime.pinned import pin_placement
+
+    pinned = pin_placement(model.path, "waist")
+    pinned_labels = pinned.class_ids[np.argmax(pinned.logits(from_official_scale(waist.X)), axis=1)]
+    pinned_f1 = present_macro_f1(waist.y, pinned_labels)
+    assert pinned_f1 >= 0.96, f"waist-pinned macro-F1 {pinned_f1:.4f}"
 
 
 def test_augmented_rows_train_their_head_but_not_the_gate(waist_windows, pocket_windows):

@@ -17,6 +17,7 @@ from pathlib import Path
 from ..model import bundled_model_path
 from ..personalize import personalize
 from ..units import ACC_UNITS, GYRO_UNITS
+from .model_out import check_model_output
 
 __all__ = ["add_parser", "run"]
 
@@ -37,6 +38,7 @@ def run(args) -> int:
     from .user_data import read_user_windows
 
     base = args.model or bundled_model_path()
+    check_model_output(args.out, [*args.files, base])
     windows, described = read_user_windows(args.files, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit)
     result = personalize(base, windows, source="; ".join(described))
     path = result.write(args.out)

@@ -153,7 +153,7 @@ def check_output(out: str, inputs: list[str]) -> Path | None:
     for name in inputs:
         for source in _input_paths(name):
             if _same_file(path, source):
-                raise SourceError(out, f"is the input {source}; writing it would destroy the recording: "
+                raise SourceError(out, f"is the input {source}; writing over it would lose it: "
                                        f"choose another --out")
             try:
                 if source.is_dir() and path.resolve().is_relative_to(source.resolve()):
@@ -170,7 +170,7 @@ def check_output(out: str, inputs: list[str]) -> Path | None:
         if not stat.S_ISREG(st.st_mode):
             kind = ("a folder" if stat.S_ISDIR(st.st_mode) else "a fifo" if stat.S_ISFIFO(st.st_mode)
                     else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a regular file")
-            raise SourceError(out, f"is {kind}; --out must be a CSV file path (or - for standard output)")
+            raise SourceError(out, f"is {kind}; --out must be a file path")
         # No write bit at all means read-only even for a user (root) whom access() would let through.
         if not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK):
             raise SourceError(out, "is read-only; not replacing it (make it writable or choose another --out)")

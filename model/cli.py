@@ -301,13 +301,16 @@ def _routing(gate_weights, home: int, test: WindowSet, labels: np.ndarray, class
     return gate_routing(gate_weights, home, test.y, labels, class_ids, placements)
 
 
-def _file_gate_weights(path: Path, X_raw: np.ndarray):
-    """(n, H) gate weights of the model file's placement gate on raw feature rows; None without a gate."""
+def _file_gate(path: Path):
+    """The model file's placement gate as a function of raw feature rows (n, 561) -> (n, H) weights;
+    a model without a gate gives None for any rows."""
     from har.runtime.finetune import softmax
     from har.runtime.linear_onnx import GatedModel, parse_any
 
     parsed = parse_any(Path(path).read_bytes(), str(path))
-    return softmax(parsed.gate.logits(X_raw)) if isinstance(parsed, GatedModel) else None
+    if not isinstance(parsed, GatedModel):
+        return lambda X_raw: None
+    return lambda X_raw: softmax(parsed.gate.logits(X_raw))
 
 
 def train_placements(args, dense: WindowSet, regular: WindowSet, test: WindowSet | None, data_desc: str,
@@ -429,14 +432,14 @@ def evaluate_cmd(args) -> int:
             raise DatasetError(f"{args.motionsense}: no labelled windows of MotionSense held-out subjects")
         placements = json.loads(model.metadata.get("placements", "null")) or [
             PLACEMENT_NAMES[p] for p in sorted(PLACEMENT_NAMES)]
+        gate = _file_gate(model.path)
         pocket_labels = model.predict(from_official_scale(pocket_test.X))[0]
-        ev = dataclasses.replace(ev, routing=_routing(
-            _file_gate_weights(model.path, from_official_scale(test.X)), WAIST, test, labels, model.class_ids,
-            placements))
+        ev = dataclasses.replace(ev, routing=_routing(gate(from_official_scale(test.X)), WAIST, test, labels,
+                                                      model.class_ids, placements))
         evaluations = {WAIST_SET: ev,
                        POCKET_SET: _pocket_evaluation(pocket_test, pocket_labels, model.class_ids, _routing(
-                           _file_gate_weights(model.path, from_official_scale(pocket_test.X)), POCKET, pocket_test,
-                           pocket_labels, model.class_ids, placements))}
+                           gate(from_official_scale(pocket_test.X)), POCKET, pocket_test, pocket_labels,
+                           model.class_ids, placements))}
         print(placements_report_text(evaluations, context=f"Model: {model.path}"))
         trained = model.metadata.get("training_data")
         paths = write_placements_report(evaluations, folder / Path(model.path).name,

@@ -195,31 +195,65 @@ def section_features(recs, cfg, quick: bool) -> dict:
 
 # ---------------------------------------------------------------- 2. inference
 
-def _sklearn_twin(model, X_fit):
-    """A StandardScaler + LogisticRegression pipeline computing exactly the bundled model's function.
+def _sklearn_layer(layer, X_fit):
+    """A StandardScaler + LogisticRegression pipeline computing exactly one linear-softmax layer of the model.
 
-    The ONNX file holds the folded weights W' = W / scale, b' = b - (mean / scale) W. With any scaler
-    (mean, scale), W = W' * scale and b = b' + mean W' give the same logits; the scaler here is fitted
-    on ``X_fit`` so the pipeline looks like the one ``har train`` fits.
+    The ONNX file holds folded weights: logits = X W'^T + b'. With any scaler (mean, scale),
+    W = W' * scale and b = b' + W' mean give the same logits; the scaler here is fitted on ``X_fit`` so
+    that the pipeline looks like the one ``har train`` fits. Two classes become scikit-learn's binary
+    form (one row, w1 - w0), whose sigmoid is the two-class softmax.
     """
-    import onnx
-    from onnx import numpy_helper
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
-    graph = onnx.load(str(model.path)).graph
-    init = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
-    Wf = init["coef"].astype(np.float64)              # (561, K)
-    bf_ = init["intercept"].astype(np.float64)        # (K,)
+    W, b = np.asarray(layer.weights, dtype=np.float64), np.asarray(layer.bias, dtype=np.float64)
+    if len(W) == 2:
+        W, b = W[1:] - W[:1], b[1:] - b[:1]
     scaler = StandardScaler().fit(X_fit)
     clf = LogisticRegression()
-    clf.classes_ = np.asarray(model.class_ids)
-    clf.coef_ = (Wf * scaler.scale_[:, None]).T
-    clf.intercept_ = bf_ + scaler.mean_ @ Wf
-    clf.n_features_in_ = Wf.shape[0]
+    clf.classes_ = np.asarray(layer.class_ids)
+    clf.coef_ = W * scaler.scale_[None, :]
+    clf.intercept_ = b + W @ scaler.mean_
+    clf.n_features_in_ = W.shape[1]
     clf.n_iter_ = np.array([0])
     return Pipeline([("scale", scaler), ("clf", clf)])
+
+
+class _GatedTwin:
+    """scikit-learn pipelines of a placement-gated model: the gate's and each head's, mixed as the graph mixes them."""
+
+    def __init__(self, gate, heads, class_ids):
+        self.gate, self.heads, self.class_ids = gate, heads, np.asarray(class_ids)
+
+    def predict_proba(self, X):
+        g = self.gate.predict_proba(X)
+        return sum(g[:, [h]] * head.predict_proba(X) for h, head in enumerate(self.heads))
+
+    def predict(self, X):
+        return self.class_ids[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def _sklearn_twin(model, X_fit):
+    """The bundled model's function in scikit-learn (float64), its weights read out of the ONNX file.
+
+    ``X_fit``: rows in the model's input space (its ``feature_scale``), for the scalers.
+    """
+    from har.runtime.linear_onnx import GatedModel, parse_any
+
+    parsed = parse_any(Path(model.path).read_bytes(), str(model.path))
+    if isinstance(parsed, GatedModel):
+        return _GatedTwin(_sklearn_layer(parsed.gate, X_fit), [_sklearn_layer(h, X_fit) for h in parsed.heads],
+                          parsed.class_ids)
+    return _sklearn_layer(parsed, X_fit)
+
+
+def _model_rows(model, X_official):
+    """Window rows on the official scale -> the model's input space (its ``feature_scale`` metadata)."""
+    from har.features import from_official_scale
+    from har.runtime.personalize import model_input
+
+    return model_input(from_official_scale(X_official), model.metadata["feature_scale"])
 
 
 def _time_calls(fn, repeats: int) -> dict:
@@ -241,10 +275,12 @@ def section_inference(recs, windows, cfg) -> dict:
     model = load_model()
     if windows is not None:
         X = windows.labelled().X
-        source = "labelled HAPT windows (official scale)"
+        source = "labelled HAPT windows"
     else:
         X = to_official_scale(extract_recording(recs[0].acc, recs[0].gyro)[1])
         source = "windows of the bundled excerpt"
+    X = _model_rows(model, X)
+    source += f" ({model.metadata['feature_scale']} features, the model's input)"
     rng = np.random.default_rng(0)
     batch = X[rng.choice(len(X), 1000, replace=len(X) < 1000)]
     one = batch[:1]
@@ -262,8 +298,11 @@ def section_inference(recs, windows, cfg) -> dict:
         skl_one = _time_calls(lambda: twin.predict_proba(one), cfg["infer_single"])
         skl_batch = _time_calls(lambda: twin.predict_proba(batch), cfg["infer_batch"])
         name = "scikit-learn Pipeline(StandardScaler, LogisticRegression).predict_proba"
+        if isinstance(twin, _GatedTwin):
+            name = (f"scikit-learn: gate + {len(twin.heads)} head Pipelines(StandardScaler, LogisticRegression), "
+                    f"predict_proba mixed as the graph mixes them")
         rows += [{"method": name, "rows": 1, **skl_one}, {"method": name, "rows": 1000, **skl_batch}]
-        out["sklearn_model"] = ("weights read from model.onnx (scaler unfolded: exactly the same function); "
+        out["sklearn_model"] = ("weights read from model.onnx (scalers unfolded: exactly the same function); "
                                 "float64, as a fitted pipeline runs")
     except Exception as exc:   # noqa: BLE001 - onnx or sklearn missing
         out["sklearn_skipped"] = f"{type(exc).__name__}: {exc}"
@@ -523,7 +562,7 @@ def section_accuracy(recs, windows, windows_note, data_note, cfg, quick: bool) -
     out.update(train_windows=len(train), test_windows=len(test),
                test_subjects=sorted(int(s) for s in np.unique(test.subject)))
     model = load_model()
-    pred, _ = model.predict(test.X)
+    pred, _ = model.predict(_model_rows(model, test.X))
     out["rows"].append({"method": "ours: bundled model.onnx (561 features, tuned & fitted on hop-16 train windows)",
                         "features": 561, "accuracy": float(accuracy_score(test.y, pred)),
                         "macro_f1": float(f1_score(test.y, pred, average="macro")),

@@ -46,7 +46,15 @@ def test_quick_run_measured_the_core_paths(quick_run):
     ours = s["features"]["rows"][0]
     assert ours["method"].startswith("ours: batch") and ours["windows_per_s"] > 0
     engines = {r["method"].split()[0] for r in s["inference"]["rows"]}
-    assert "onnxruntime" in engines
+    assert "onnxruntime" in engines and any(e.startswith("scikit-learn") for e in engines), engines
+    # The scikit-learn twin is the bundled model's own function (gate and heads included), not another model.
+    assert "sklearn_skipped" not in s["inference"], s["inference"].get("sklearn_skipped")
+    assert s["inference"]["label_agreement"] > 0.99
+    assert s["inference"]["max_abs_probability_difference"] < 1e-4
+    # The bundled model gets rows in its own input space: its held-out score, not a scale mix-up's.
+    for row in s["accuracy"]["rows"]:
+        if row["method"].startswith("ours: bundled"):
+            assert row["macro_f1"] > 0.9, row
     stream = [r for r in s["scaling"]["rows"] if r["path"].startswith("streaming") and "skipped" not in r]
     assert stream and all(r["windows"] > 0 for r in stream)
 

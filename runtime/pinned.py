@@ -33,7 +33,10 @@ class PinError(ModelError):
 
 def placement_names(model: GatedModel) -> list[str]:
     """The placement of each head, in head order, from the model's ``placements`` metadata."""
-    names = json.loads(model.metadata.get("placements", "null") or "null")
+    try:
+        names = json.loads(model.metadata.get("placements") or "null")
+    except ValueError:          # a model file from elsewhere: its heads still have numbers
+        names = None
     if not isinstance(names, list) or len(names) != len(model.heads):
         return [f"head {h}" for h in range(len(model.heads))]
     return [str(n) for n in names]

@@ -68,6 +68,18 @@ def test_pin_refuses_in_one_line(tmp_path, bundled):
         pin_placement(junk, "waist")
 
 
+def test_heads_without_placement_names_go_by_number(bundled):
+    from dataclasses import replace
+
+    from har.runtime.pinned import placement_names
+
+    assert placement_names(bundled) == json.loads(bundled.metadata["placements"])
+    for broken in ("not json", "[\"only one\"]", ""):
+        model = replace(bundled, metadata={**bundled.metadata, "placements": broken})
+        assert placement_names(model) == ["head 0", "head 1"]
+    assert _head_of(["head 0", "head 1"], "1") == 1
+
+
 def test_har_pin_command_writes_a_model_the_recognizer_loads(tmp_path, sample_recording, capsys):
     out = tmp_path / "waist.onnx"
     assert har(["pin", "waist", "--out", str(out)]) == 0

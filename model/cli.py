@@ -302,15 +302,16 @@ def _routing(gate_weights, home: int, test: WindowSet, labels: np.ndarray, class
 
 
 def _file_gate(path: Path):
-    """The model file's placement gate as a function of raw feature rows (n, 561) -> (n, H) weights;
-    a model without a gate gives None for any rows."""
+    """The model file's placement gate as a function of raw feature rows (n, 561) -> (n, H) weights,
+    and its heads' placement names; a model without a gate gives None for any rows, and no names."""
     from har.runtime.finetune import softmax
     from har.runtime.linear_onnx import GatedModel, parse_any
+    from har.runtime.pinned import placement_names
 
     parsed = parse_any(Path(path).read_bytes(), str(path))
     if not isinstance(parsed, GatedModel):
-        return lambda X_raw: None
-    return lambda X_raw: softmax(parsed.gate.logits(X_raw))
+        return (lambda X_raw: None), []
+    return (lambda X_raw: softmax(parsed.gate.logits(X_raw))), placement_names(parsed)
 
 
 def train_placements(args, dense: WindowSet, regular: WindowSet, test: WindowSet | None, data_desc: str,
@@ -425,14 +426,12 @@ def evaluate_cmd(args) -> int:
     if args.motionsense:
         from .evaluate import placements_report_text, write_placements_report
 
-        from .train import PLACEMENT_NAMES, POCKET, WAIST
+        from .train import POCKET, WAIST
 
         _, pocket_test = pocket_windows(args.motionsense, 64)
         if not len(pocket_test):
             raise DatasetError(f"{args.motionsense}: no labelled windows of MotionSense held-out subjects")
-        placements = json.loads(model.metadata.get("placements", "null")) or [
-            PLACEMENT_NAMES[p] for p in sorted(PLACEMENT_NAMES)]
-        gate = _file_gate(model.path)
+        gate, placements = _file_gate(model.path)
         pocket_labels = model.predict(from_official_scale(pocket_test.X))[0]
         ev = dataclasses.replace(ev, routing=_routing(gate(from_official_scale(test.X)), WAIST, test, labels,
                                                       model.class_ids, placements))
